@@ -1,0 +1,37 @@
+"""Turn one equation definition into a residual usable on callables and on grids."""
+
+import functools
+from collections.abc import Callable
+
+from physics._types import Array, Point
+from physics.residuals._field import Field, PointField
+from physics.residuals._grid import Grid
+
+
+def residual(equation: Callable[..., Array]) -> Callable:
+    """Decorate ``equation(u: Field, **coefficients)`` to accept a callable or a :class:`Grid`.
+
+    - ``name(u_fn, **coefficients)`` returns the pointwise residual ``z -> r(z)`` (batch it with
+      ``jax.vmap``);
+    - ``name(Grid(...), **coefficients)`` returns the residual on every grid node.
+    """
+
+    @functools.wraps(equation)
+    def build(u, /, **coefficients):
+        if isinstance(u, Grid):
+            return equation(u, **coefficients)
+        if isinstance(u, Field):
+            raise TypeError(f"{equation.__name__} takes a callable or a residuals.Grid, got {u!r}")
+        if callable(u):
+
+            def pointwise(z: Point) -> Array:
+                return equation(PointField(u, z), **coefficients)
+
+            return pointwise
+        raise TypeError(
+            f"{equation.__name__} takes a function of one point or a residuals.Grid, "
+            f"got {type(u).__name__}"
+        )
+
+    build.equation = equation
+    return build

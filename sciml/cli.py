@@ -1,0 +1,108 @@
+"""The ``sciml`` command line.
+
+Sub-commands (each has ``--help``):
+
+- ``sciml demo``: the quick PDE demo (reference solutions checked, operator convergence orders,
+  a figure).
+- ``sciml bench SUITE [--quick]``: run a benchmark suite, write its rows, print its table.
+- ``sciml problems``: the problem catalogue with default parameters.
+- ``sciml report``: regenerate the README tables from committed result rows.
+
+Bad input is one line on stderr and exit status 2.
+"""
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+import jax
+
+from sciml import _io, _report
+
+
+def _demo(args) -> None:
+    from sciml import _demo
+
+    _demo.run(Path(args.out), quick=not args.full)
+
+
+def _bench(args) -> None:
+    from pdes import benchmarks
+
+    if args.suite not in benchmarks.SUITES:
+        raise ValueError(
+            f"unknown benchmark suite {args.suite!r}; suites: {', '.join(benchmarks.SUITES)}"
+        )
+    out = Path(args.out or f"runs/bench/{args.suite}")
+    rows = benchmarks.SUITES[args.suite](quick=args.quick)
+    environment = _io.environment()
+    _io.write_json(
+        out / "config.json", {"command": f"bench {args.suite}", "quick": args.quick, **environment}
+    )
+    rows = [
+        {**row, "commit": environment["commit"], "jax": environment["versions"]["jax"]}
+        for row in rows
+    ]
+    _io.write_jsonl(out / "rows.jsonl", rows)
+    print(benchmarks.table(args.suite, rows))
+    print(f"\nwrote {len(rows)} rows to {out / 'rows.jsonl'}")
+
+
+def _problems(args) -> None:
+    import pdes
+
+    for name in pdes.names():
+        problem = pdes.get(name)
+        params = ", ".join(
+            f"{f.name}={getattr(problem, f.name)!r}" for f in dataclasses.fields(problem)
+        )
+        print(f"{name:12s} {params}")
+
+
+def _report_cmd(args) -> None:
+    changed = _report.update_readme(Path(args.readme), Path(args.results))
+    print(f"updated {changed} table(s) in {args.readme}")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="sciml", description=__doc__.split("\n")[0])
+    sub = top.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="quick PDE demo: table + figure")
+    demo.add_argument("--out", default="runs/demo", help="run directory (default: runs/demo)")
+    demo.add_argument("--full", action="store_true", help="published time steps (slower)")
+    demo.set_defaults(run=_demo)
+
+    bench = sub.add_parser("bench", help="run a benchmark suite")
+    bench.add_argument("suite", help="convergence | laplacian | references")
+    bench.add_argument("--quick", action="store_true", help="smaller, faster setting")
+    bench.add_argument("--out", help="run directory (default: runs/bench/SUITE)")
+    bench.set_defaults(run=_bench)
+
+    problems = sub.add_parser("problems", help="list the problem catalogue")
+    problems.set_defaults(run=_problems)
+
+    report = sub.add_parser("report", help="regenerate README tables from result rows")
+    report.add_argument("--readme", default="README.md")
+    report.add_argument("--results", default="benchmarks/results")
+    report.set_defaults(run=_report_cmd)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    # JAX-PI found results depending on matmul precision; every entry point pins it.
+    jax.config.update("jax_default_matmul_precision", "highest")
+    try:
+        args.run(args)
+    except (ValueError, OSError, KeyError) as error:
+        # KeyError's str() adds quotes and OSError's args start with the errno.
+        message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+        print(f"sciml {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

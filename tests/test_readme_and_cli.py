@@ -1,0 +1,83 @@
+"""The README's code runs as written; the command line gives tables, rows and clear errors."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sciml import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def test_readme_opens_with_the_two_commands():
+    first_block = re.search(r"```bash\n(.*?)```", README, re.DOTALL).group(1).strip().splitlines()
+    assert [line.split("#")[0].strip() for line in first_block] == [
+        "python3 dev.py demo",
+        "python3 dev.py test",
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(re.findall(r"```python\n", README))))
+def test_readme_python_blocks_run(index):
+    code = re.findall(r"```python\n(.*?)```", README, re.DOTALL)[index]
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    assert "True" in result.stdout.splitlines()[-1]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sciml", *args], capture_output=True, text=True, cwd=ROOT
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("bench", "nope"), "unknown benchmark suite 'nope'"),
+        (("report", "--readme", "missing.md"), "missing.md"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_problems_lists_the_catalogue():
+    result = run_cli("problems")
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0].startswith("advection")
+    assert "nu=0.003183" in result.stdout
+
+
+def test_bench_writes_rows_and_report_fills_the_readme(tmp_path, capsys):
+    assert cli.main(["bench", "convergence", "--quick", "--out", str(tmp_path / "run")]) == 0
+    rows = [json.loads(line) for line in (tmp_path / "run" / "rows.jsonl").read_text().splitlines()]
+    assert {row["scheme"] for row in rows} == {"FD2", "FD4", "spectral"}
+    assert all(row["commit"] is None or len(row["commit"]) == 40 for row in rows)
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["versions"]["jax"] and config["devices"]
+    assert "| operator |" in capsys.readouterr().out
+
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "convergence.jsonl").write_text((tmp_path / "run" / "rows.jsonl").read_text())
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "intro\n<!-- table:convergence -->\nstale\n<!-- /table:convergence -->\nend\n"
+    )
+    assert cli.main(["report", "--readme", str(readme), "--results", str(results)]) == 0
+    text = readme.read_text()
+    assert "stale" not in text and "| d2/dx2 1-D | FD4 | neumann | 4 |" in text
+    assert text.startswith("intro\n") and text.endswith("end\n")
+    assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporary files
