@@ -47,7 +47,11 @@ class Problem(abc.ABC):
 
     @abc.abstractmethod
     def residual(self, u: PointFn) -> PointFn:
-        """The PDE residual of a candidate solution ``u(z)``, as a function of one point."""
+        """The PDE residual of a candidate solution with this problem's coefficients.
+
+        ``u`` is a function of one point (the result is the pointwise residual ``z -> r(z)``) or
+        a :class:`physics.residuals.Grid` (the result is the residual on every node).
+        """
 
     @property
     def exact(self) -> PointFn | None:

@@ -56,11 +56,15 @@ class AllenCahn(Problem):
     def reference_axes(self):
         return axes_from(self.domain.bounds, (self.nt, self.n_modes + 1))
 
+    def spectral_terms(self):
+        """The ``(linear, nonlinear)`` pair of :func:`pdes.solvers.etdrk4` for this equation."""
+        return allen_cahn_terms(eps=self.diffusivity, rho=self.reaction)
+
     def solve_reference(self):
         return etdrk4_reference(
             self,
             self.initial[0],
-            allen_cahn_terms(eps=self.diffusivity, rho=self.reaction),
+            self.spectral_terms(),
             x_bounds=self.domain.space[0],
             t_final=1.0,
             nt=self.nt,

@@ -55,11 +55,15 @@ class KdV(Problem):
     def reference_axes(self):
         return axes_from(self.domain.bounds, (self.nt, self.n_modes + 1))
 
+    def spectral_terms(self):
+        """The ``(linear, nonlinear)`` pair of :func:`pdes.solvers.etdrk4` for this equation."""
+        return kdv_terms(alpha=self.advection, beta=self.dispersion)
+
     def solve_reference(self):
         return etdrk4_reference(
             self,
             self.initial[0],
-            kdv_terms(alpha=self.advection, beta=self.dispersion),
+            self.spectral_terms(),
             x_bounds=self.domain.space[0],
             t_final=1.0,
             nt=self.nt,

@@ -1,5 +1,6 @@
-"""Reference solvers written in JAX: ETDRK4 for stiff 1-D periodic problems, the Cole–Hopf
-solution of viscous Burgers, and a matrix-free conjugate-gradient elliptic solver."""
+"""Reference solvers written in JAX: ETDRK4 for stiff 1-D periodic problems (cross-checked by an
+adaptive diffrax method of lines), the Cole–Hopf solution of viscous Burgers, and a matrix-free
+conjugate-gradient elliptic solver."""
 
 from pdes.solvers._cole_hopf import burgers_cole_hopf, burgers_cole_hopf_grid
 from pdes.solvers._elliptic import EllipticInfo, jacobi, solve_elliptic
@@ -10,6 +11,7 @@ from pdes.solvers._etdrk4 import (
     etdrk4_coefficients,
     kdv_terms,
 )
+from pdes.solvers._method_of_lines import method_of_lines
 
 __all__ = [
     "EllipticInfo",
@@ -21,5 +23,6 @@ __all__ = [
     "etdrk4_coefficients",
     "jacobi",
     "kdv_terms",
+    "method_of_lines",
     "solve_elliptic",
 ]

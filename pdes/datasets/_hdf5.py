@@ -1,43 +1,6 @@
-r"""HDF5 data sets: atomic writes, safe reads, schema checks and PDEBench layouts.
-
-A data set file holds named arrays at its top level and attributes, with PDEBench's names where
-PDEBench has them (``tensor``, ``nu``, ``x-coordinate``, ``y-coordinate``, ``t-coordinate``), so
-real PDEBench files of the same layout load with the same code. PDEBench stores scalar fields
-without a channel axis, this project channel-last (DESIGN.md section 3):
-
-=====================  ======================  ============================================
-data                   PDEBench                here
-=====================  ======================  ============================================
-1-D Burgers            ``tensor [N, T, X]``    ``[N, T, X, 1]``
-2-D Darcy solution     ``tensor [N, 1, X, Y]`` ``[N, X, Y, 1]`` (``stationary=True``)
-2-D Darcy coefficient  ``nu [N, X, Y]``        ``[N, X, Y, 1]``
-=====================  ======================  ============================================
-
-PDEBench's 1-D ``t-coordinate`` has one entry more than ``tensor`` has time steps; the schemas
-below do not tie the two lengths together.
-
-:func:`write` is atomic: it writes a temporary file in the target directory, flushes and syncs it,
-then renames it over the target; on any error the temporary file is removed and the target is
-left as it was. It adds the attributes ``format_version``, ``created`` (UTC, ISO 8601),
-``sciml_jax_version`` and ``sha256``, a hash of the arrays that ``read(..., verify=True)``
-checks. Attributes that are not strings or scalars are stored as JSON strings and decoded on
-read. Nothing is ever unpickled. Every problem with a file is a :class:`DatasetError`, one line
-that names the file.
-
->>> import os, tempfile
->>> import numpy as np
->>> from pdes import datasets
->>> path = os.path.join(tempfile.mkdtemp(), "burgers.h5")
->>> u = np.zeros((2, 3, 8), np.float32)  # [N, T, X]
->>> datasets.write(path, {"tensor": u, "x-coordinate": np.linspace(0, 1, 8),
-...                       "t-coordinate": np.linspace(0, 1, 4)}, {"params": {"nu": 0.01}})
->>> ds = datasets.read(path, schema=datasets.PDEBENCH_BURGERS_1D, verify=True)
->>> ds.attrs["params"], datasets.pdebench_to_channel_last(ds.arrays["tensor"], 1).shape
-({'nu': 0.01}, (2, 3, 8, 1))
-"""
+r"""HDF5 files: atomic writes, safe reads, content hashes (see :mod:`pdes.datasets`)."""
 
 import contextlib
-import dataclasses
 import datetime
 import hashlib
 import importlib.metadata
@@ -52,55 +15,12 @@ import h5py
 import numpy as np
 from numpy.typing import ArrayLike
 
+from pdes.datasets._schema import Dataset, DatasetError, Schema, validate
+
 FORMAT_VERSION = 1
 _JSON_ATTRS = "json_attrs"  # names of the attributes stored as JSON strings
 _AUTO_ATTRS = ("format_version", "created", "sciml_jax_version", "sha256", _JSON_ATTRS)
 _STORABLE_KINDS = "biufc"  # boolean and numeric arrays: all that HDF5 stores without conversion
-_KIND_NAMES = {"b": "boolean", "i": "integer", "u": "unsigned", "f": "floating", "c": "complex"}
-
-
-class DatasetError(ValueError):
-    """A data set file is missing, unreadable, corrupted or not of the expected layout."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Dataset:
-    """Arrays and attributes read from one file (``path`` is used in error messages)."""
-
-    arrays: dict[str, np.ndarray]
-    attrs: dict[str, Any]
-    path: str = "<memory>"
-
-
-@dataclasses.dataclass(frozen=True)
-class ArraySpec:
-    """The expected layout of one array: ``ArraySpec("N T X")`` is a 3-axis float array.
-
-    Axes with the same name must have the same size across the arrays of a schema.
-    ``kind`` holds the allowed NumPy dtype kinds (``"f"`` float, ``"iu"`` integer, ...).
-    """
-
-    axes: str
-    kind: str = "f"
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(self.axes.split())
-
-
-Schema = Mapping[str, ArraySpec]
-
-PDEBENCH_BURGERS_1D: Schema = {
-    "tensor": ArraySpec("N T X"),
-    "x-coordinate": ArraySpec("X"),
-    "t-coordinate": ArraySpec("T+1"),  # PDEBench writes T + 1 times; not tied to T
-}
-PDEBENCH_DARCY_2D: Schema = {
-    "tensor": ArraySpec("N 1 X Y"),
-    "nu": ArraySpec("N X Y"),
-    "x-coordinate": ArraySpec("X"),
-    "y-coordinate": ArraySpec("Y"),
-}
 
 
 def _library_version() -> str:
@@ -274,102 +194,3 @@ def read(
     if schema is not None:
         validate(dataset, schema)
     return dataset
-
-
-def validate(dataset: Dataset, schema: Schema) -> None:
-    """Checks that ``dataset`` has the arrays of ``schema`` with the right axes and dtype kind.
-
-    Raises:
-        DatasetError: e.g. ``"f.h5: tensor must have 3 axes [N, T, X], got shape (4, 5)"``.
-    """
-    sizes: dict[str, tuple[str, int]] = {}
-    for key, spec in schema.items():
-        if key not in dataset.arrays:
-            present = ", ".join(sorted(dataset.arrays)) or "none"
-            raise DatasetError(f"{dataset.path}: no array {key!r} (arrays present: {present})")
-        array, names = dataset.arrays[key], spec.names
-        if array.ndim != len(names):
-            raise DatasetError(
-                f"{dataset.path}: {key} must have {len(names)} "
-                f"ax{'is' if len(names) == 1 else 'es'} [{', '.join(names)}], "
-                f"got shape {array.shape}"
-            )
-        if array.dtype.kind not in spec.kind:
-            kinds = " or ".join(_KIND_NAMES.get(k, k) for k in spec.kind)
-            raise DatasetError(f"{dataset.path}: {key} must be {kinds}, got dtype {array.dtype}")
-        for name, size in zip(names, array.shape, strict=True):
-            if name.isdigit() and size != int(name):
-                raise DatasetError(
-                    f"{dataset.path}: {key} must have shape [{', '.join(names)}], "
-                    f"got shape {array.shape}"
-                )
-            other = sizes.setdefault(name, (key, size))
-            if other[1] != size:
-                raise DatasetError(
-                    f"{dataset.path}: {key} has {name}={size} but {other[0]} has {name}={other[1]}"
-                )
-
-
-def pdebench_to_channel_last(
-    tensor: ArrayLike, spatial_ndim: int, *, stationary: bool = False
-) -> np.ndarray:
-    """Converts a PDEBench scalar array to this project's channel-last layout.
-
-    ``[N, *space]`` becomes ``[N, *space, 1]`` (e.g. Darcy ``nu``); ``[N, T, *space]`` becomes
-    ``[N, T, *space, 1]`` (e.g. Burgers ``tensor``), or ``[N, *space, 1]`` when ``stationary``
-    (Darcy ``tensor``, whose time axis has length 1).
-
-    >>> pdebench_to_channel_last(np.zeros((5, 1, 8, 8)), 2, stationary=True).shape
-    (5, 8, 8, 1)
-    """
-    tensor = np.asarray(tensor)
-    if tensor.ndim == spatial_ndim + 2:
-        if stationary:
-            if tensor.shape[1] != 1:
-                raise ValueError(
-                    f"stationary data need a time axis of length 1, got {tensor.shape}"
-                )
-            tensor = tensor[:, 0]
-        return tensor[..., None]
-    if tensor.ndim == spatial_ndim + 1 and not stationary:
-        return tensor[..., None]
-    raise ValueError(
-        f"expected PDEBench layout [N, *space] or [N, T, *space] with {spatial_ndim} spatial "
-        f"axes, got shape {tensor.shape}"
-    )
-
-
-def channel_last_to_pdebench(
-    array: ArrayLike, spatial_ndim: int, *, stationary: bool = False
-) -> np.ndarray:
-    """Inverse of :func:`pdebench_to_channel_last`; the channel axis must have size 1.
-
-    ``[N, *space, 1]`` becomes ``[N, *space]``, or ``[N, 1, *space]`` when ``stationary``;
-    ``[N, T, *space, 1]`` becomes ``[N, T, *space]``.
-    """
-    array = np.asarray(array)
-    if array.ndim not in (spatial_ndim + 2, spatial_ndim + 3) or array.shape[-1] != 1:
-        raise ValueError(
-            f"expected [N, *space, 1] or [N, T, *space, 1] with {spatial_ndim} spatial axes "
-            f"and one channel, got shape {array.shape}"
-        )
-    if stationary and array.ndim != spatial_ndim + 2:
-        raise ValueError(f"stationary data are [N, *space, 1], got shape {array.shape}")
-    array = array[..., 0]
-    return array[:, None] if stationary else array
-
-
-__all__ = [
-    "PDEBENCH_BURGERS_1D",
-    "PDEBENCH_DARCY_2D",
-    "ArraySpec",
-    "Dataset",
-    "DatasetError",
-    "Schema",
-    "channel_last_to_pdebench",
-    "content_hash",
-    "pdebench_to_channel_last",
-    "read",
-    "validate",
-    "write",
-]
