@@ -53,7 +53,7 @@ def table(suite: str, rows: list[dict]) -> str:
                 ("reference", "method", "{}"),
                 ("grid", "grid", "{}"),
                 ("check", "check", "{}"),
-                ("value", "value", "{:.6g}"),
+                ("value", "value", "{:.8g}"),
                 ("target", "target", "{}"),
                 ("source", "source", "{}"),
                 ("seconds", "seconds", "{:.1f}"),

@@ -1,43 +1,79 @@
-"""Reference solutions of 1-D periodic problems by ETDRK4, sampled on a closed grid."""
+"""1-D periodic problems on x in [-1, 1], t in [0, 1] whose reference is computed by ETDRK4."""
+
+import abc
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from pdes._conditions import Periodic
+from pdes._domain import Domain
+from pdes._problem import Problem
 from pdes._reference import Reference
+from pdes.problems._checks import axes_from, grid_sizes
 from pdes.solvers import etdrk4
 
-
-def check_time_grid(problem: str, t_final: float, nt: int, dt: float) -> int:
-    """Steps between saved frames; the frame spacing must be a whole number of steps."""
-    steps = (t_final / (nt - 1)) / dt
-    if not (dt > 0 and abs(steps - round(steps)) < 1e-9 * steps):
-        raise ValueError(
-            f"{problem}: dt={dt} must divide the frame spacing {t_final / (nt - 1)} exactly"
-        )
-    return round(steps)
+T_FINAL = 1.0
+X_BOUNDS = (-1.0, 1.0)
 
 
-def etdrk4_reference(problem, u0, terms, *, x_bounds, t_final, nt, n_modes, dt) -> Reference:
-    """Solve on ``n_modes`` periodic points in float64, then append the periodic endpoint."""
-    save_every = check_time_grid(problem.name, t_final, nt, dt)
-    lo, hi = x_bounds
-    x = lo + (hi - lo) * np.arange(n_modes) / n_modes
-    linear, nonlinear = terms
-    with jax.enable_x64(True):
-        solve = jax.jit(
-            lambda u: etdrk4(
-                u,
-                length=hi - lo,
-                linear=linear,
-                nonlinear=nonlinear,
-                dt=dt,
-                save_every=save_every,
-                n_saves=nt - 1,
+class PeriodicSpectralProblem(Problem):
+    """Shared domain, conditions and reference solve; subclasses give the equation.
+
+    Concrete subclasses are frozen dataclasses with the fields ``nt`` (saved frames),
+    ``n_modes`` (Fourier modes of the solver) and ``dt`` (ETDRK4 step), and call
+    :meth:`check_grid` in ``__post_init__``.
+    """
+
+    variables = ("t", "x")
+    nt: int
+    n_modes: int
+    dt: float
+
+    @abc.abstractmethod
+    def spectral_terms(self):
+        """The ``(linear, nonlinear)`` pair of :func:`pdes.solvers.etdrk4` for this equation."""
+
+    def check_grid(self) -> None:
+        grid_sizes(self.name, nt=self.nt, n_modes=self.n_modes)
+        steps = (T_FINAL / (self.nt - 1)) / self.dt
+        if not (self.dt > 0 and abs(steps - round(steps)) < 1e-9 * steps):
+            raise ValueError(
+                f"{self.name}: dt={self.dt} must divide the frame spacing "
+                f"{T_FINAL / (self.nt - 1)} exactly"
             )
-        )
-        frames = np.asarray(solve(jax.vmap(u0)(jnp.asarray(x)[:, None])), dtype=np.float64)
-    values = np.concatenate([frames, frames[:, :1]], axis=1)
-    axes = (np.linspace(0.0, t_final, nt), np.append(x, hi))
-    method = f"ETDRK4 (Kassam-Trefethen), dt={dt:g}, {n_modes} Fourier modes, float64"
-    return Reference(axes, values, problem.variables, method)
+
+    @property
+    def domain(self) -> Domain:
+        return Domain(space=(X_BOUNDS,), time=(0.0, T_FINAL))
+
+    @property
+    def boundary(self):
+        return (Periodic(),)
+
+    def reference_axes(self):
+        return axes_from(self.domain.bounds, (self.nt, self.n_modes + 1))
+
+    def solve_reference(self) -> Reference:
+        """ETDRK4 on ``n_modes`` periodic points in float64; the periodic endpoint is appended."""
+        lo, hi = X_BOUNDS
+        x = lo + (hi - lo) * np.arange(self.n_modes) / self.n_modes
+        linear, nonlinear = self.spectral_terms()
+        save_every = round((T_FINAL / (self.nt - 1)) / self.dt)
+        with jax.enable_x64(True):
+            solve = jax.jit(
+                lambda u: etdrk4(
+                    u,
+                    length=hi - lo,
+                    linear=linear,
+                    nonlinear=nonlinear,
+                    dt=self.dt,
+                    save_every=save_every,
+                    n_saves=self.nt - 1,
+                )
+            )
+            u0 = jax.vmap(self.initial[0])(jnp.asarray(x)[:, None])
+            frames = np.asarray(solve(u0), dtype=np.float64)
+        values = np.concatenate([frames, frames[:, :1]], axis=1)
+        method = f"ETDRK4 (Kassam-Trefethen), dt={self.dt:g}, {self.n_modes} Fourier modes, float64"
+        return Reference(self.reference_axes(), values, self.variables, method)

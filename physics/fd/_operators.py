@@ -143,6 +143,15 @@ def _check_spatial(u: Array, spacing: Sequence[float]) -> tuple[float, ...]:
     return spacing
 
 
+def _along_each_axis(fields, spacing, order: int, accuracy: int, bc) -> list[Array]:
+    """``diff`` of ``fields[i]`` along spatial axis ``i``, one result per axis."""
+    bcs = _per_axis(bc, len(spacing))
+    return [
+        diff(field, h, i, order=order, accuracy=accuracy, bc=b)
+        for i, (field, h, b) in enumerate(zip(fields, spacing, bcs, strict=True))
+    ]
+
+
 def laplacian(
     u: ArrayLike,
     spacing: Sequence[float],
@@ -152,17 +161,12 @@ def laplacian(
 ) -> Array:
     r""":math:`\Delta u = \sum_i \partial^2 u / \partial x_i^2` over the leading spatial axes.
 
-    The spatial axes are the first ``len(spacing)`` axes of ``u``.
-
-    ``bc`` is one condition for every axis or one per axis.
+    The spatial axes are the first ``len(spacing)`` axes of ``u``; ``bc`` is one condition for
+    every axis or one per axis.
     """
     u = jnp.asarray(u)
     spacing = _check_spatial(u, spacing)
-    bcs = _per_axis(bc, len(spacing))
-    return sum(
-        diff(u, h, i, order=2, accuracy=accuracy, bc=b)
-        for i, (h, b) in enumerate(zip(spacing, bcs, strict=True))
-    )
+    return sum(_along_each_axis([u] * len(spacing), spacing, 2, accuracy, bc))
 
 
 def gradient(
@@ -175,14 +179,7 @@ def gradient(
     r""":math:`\nabla u` over the leading ``len(spacing)`` axes, stacked on a new last axis."""
     u = jnp.asarray(u)
     spacing = _check_spatial(u, spacing)
-    bcs = _per_axis(bc, len(spacing))
-    return jnp.stack(
-        [
-            diff(u, h, i, order=1, accuracy=accuracy, bc=b)
-            for i, (h, b) in enumerate(zip(spacing, bcs, strict=True))
-        ],
-        axis=-1,
-    )
+    return jnp.stack(_along_each_axis([u] * len(spacing), spacing, 1, accuracy, bc), axis=-1)
 
 
 def divergence(
@@ -200,11 +197,8 @@ def divergence(
         raise ValueError(
             f"divergence needs a field of shape [*space, {len(spacing)}], got {v.shape}"
         )
-    bcs = _per_axis(bc, len(spacing))
-    return sum(
-        diff(v[..., i], h, i, order=1, accuracy=accuracy, bc=b)
-        for i, (h, b) in enumerate(zip(spacing, bcs, strict=True))
-    )
+    components = [v[..., i] for i in range(len(spacing))]
+    return sum(_along_each_axis(components, spacing, 1, accuracy, bc))
 
 
 def arithmetic_mean(a: Array, b: Array) -> Array:
