@@ -40,10 +40,12 @@ def _bench(args) -> None:
     _io.write_json(
         out / "config.json", {"command": f"bench {args.suite}", "quick": args.quick, **environment}
     )
-    rows = [
-        {**row, "commit": environment["commit"], "jax": environment["versions"]["jax"]}
-        for row in rows
-    ]
+    provenance = {
+        "commit": environment["commit"],
+        "jax": environment["versions"]["jax"],
+        "device": f"{environment['devices'][0]} ({environment['cpu_count']} host cores)",
+    }
+    rows = [{**row, **provenance} for row in rows]
     _io.write_jsonl(out / "rows.jsonl", rows)
     print(benchmarks.table(args.suite, rows))
     print(f"\nwrote {len(rows)} rows to {out / 'rows.jsonl'}")

@@ -100,7 +100,6 @@ def laplacian_cost_rows(
                         _temp_bytes(forward, params, points)
                     ),
                     "max_abs_diff_vs_first": float(jnp.max(jnp.abs(values - reference))),
-                    "device": jax.devices()[0].device_kind,
                     "dtype": str(points.dtype),
                 }
             )
