@@ -24,6 +24,7 @@ class KdV(PeriodicSpectralProblem):
     advection: float = 1.0
     dispersion: float = 0.022**2
     nt: int = 201
+    nx: int = 513
     n_modes: int = 512
     dt: float = 1e-5
 

@@ -20,13 +20,15 @@ X_BOUNDS = (-1.0, 1.0)
 class PeriodicSpectralProblem(Problem):
     """Shared domain, conditions and reference solve; subclasses give the equation.
 
-    Concrete subclasses are frozen dataclasses with the fields ``nt`` (saved frames),
-    ``n_modes`` (Fourier modes of the solver) and ``dt`` (ETDRK4 step), and call
-    :meth:`check_grid` in ``__post_init__``.
+    Concrete subclasses are frozen dataclasses with the fields ``nt`` (saved frames), ``nx``
+    (saved points, periodic endpoint included), ``n_modes`` (Fourier modes of the solver, a
+    multiple of ``nx - 1``) and ``dt`` (ETDRK4 step), and call :meth:`check_grid` in
+    ``__post_init__``.
     """
 
     variables = ("t", "x")
     nt: int
+    nx: int
     n_modes: int
     dt: float
 
@@ -35,7 +37,11 @@ class PeriodicSpectralProblem(Problem):
         """The ``(linear, nonlinear)`` pair of :func:`pdes.solvers.etdrk4` for this equation."""
 
     def check_grid(self) -> None:
-        grid_sizes(self.name, nt=self.nt, n_modes=self.n_modes)
+        grid_sizes(self.name, nt=self.nt, nx=self.nx, n_modes=self.n_modes)
+        if self.n_modes % (self.nx - 1):
+            raise ValueError(
+                f"{self.name}: n_modes={self.n_modes} must be a multiple of nx - 1 = {self.nx - 1}"
+            )
         steps = (T_FINAL / (self.nt - 1)) / self.dt
         if not (self.dt > 0 and abs(steps - round(steps)) < 1e-9 * steps):
             raise ValueError(
@@ -52,12 +58,17 @@ class PeriodicSpectralProblem(Problem):
         return (Periodic(),)
 
     def reference_axes(self):
-        return axes_from(self.domain.bounds, (self.nt, self.n_modes + 1))
+        return axes_from(self.domain.bounds, (self.nt, self.nx))
+
+    def solver_points(self) -> np.ndarray:
+        """The ``n_modes`` periodic points the reference is solved on (endpoint excluded)."""
+        lo, hi = X_BOUNDS
+        return lo + (hi - lo) * np.arange(self.n_modes) / self.n_modes
 
     def solve_reference(self) -> Reference:
-        """ETDRK4 on ``n_modes`` periodic points in float64; the periodic endpoint is appended."""
+        """ETDRK4 on ``n_modes`` points in float64, sampled on ``nx`` points with the endpoint."""
         lo, hi = X_BOUNDS
-        x = lo + (hi - lo) * np.arange(self.n_modes) / self.n_modes
+        x = self.solver_points()
         linear, nonlinear = self.spectral_terms()
         save_every = round((T_FINAL / (self.nt - 1)) / self.dt)
         with jax.enable_x64(True):
@@ -73,7 +84,7 @@ class PeriodicSpectralProblem(Problem):
                 )
             )
             u0 = jax.vmap(self.initial[0])(jnp.asarray(x)[:, None])
-            frames = np.asarray(solve(u0), dtype=np.float64)
+            frames = np.asarray(solve(u0), dtype=np.float64)[:, :: self.n_modes // (self.nx - 1)]
         values = np.concatenate([frames, frames[:, :1]], axis=1)
         method = f"ETDRK4 (Kassam-Trefethen), dt={self.dt:g}, {self.n_modes} Fourier modes, float64"
         return Reference(self.reference_axes(), values, self.variables, method)
