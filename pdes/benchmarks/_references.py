@@ -42,12 +42,15 @@ def _row(problem, reference, seconds, check, value, target, source):
 
 
 def _grid_residual(problem, reference) -> float:
-    """max |PDE residual| / max |u_t| on the reference grid (spectral in x, FD4 in t)."""
+    """max |PDE residual| / max |u_t| on the grid of ``reference`` (spectral in x, FD4 in t)."""
     t, x = reference.axes
     grid = residuals.Grid(
         reference.values[:, :-1], (t[1] - t[0], x[1] - x[0]), accuracy="spectral", time=True
     )
-    inner = slice(2, -2)  # one-sided time differences at the two ends are less accurate
+    # From t = 0.05 on: before that, Allen-Cahn's kinked u0 feeds modes decaying at rates up to
+    # eps k^2 ~ 400 that the frame spacing of 0.005 cannot resolve in time (it is the check that is
+    # coarse there, not the solution); the one-sided last frames are dropped as well.
+    inner = slice(max(2, len(t) // 20), -2)
     r = problem.residual(grid)[inner]
     return float(jnp.max(jnp.abs(r)) / jnp.max(jnp.abs(grid.d(0)[inner])))
 
@@ -93,11 +96,13 @@ def spectral_rows(name: str, quick: bool) -> list[dict]:
     values = reference.values
     coarse = pdes.get(name, dt=2 * problem.dt).reference().values
     finer = pdes.get(name, **settings, n_modes=2 * problem.n_modes).reference().values
+    # spectral derivatives need the solution on all n_modes points (a subsampled grid aliases)
+    full_grid = pdes.get(name, **settings, nx=problem.n_modes + 1).reference()
     with jax.enable_x64(True):
         checks = [
             (
-                "PDE residual / max|u_t| on the grid",
-                _grid_residual(problem, reference),
+                "PDE residual / max|u_t| on the solver grid, t >= 0.05",
+                _grid_residual(problem, full_grid),
                 "< 1e-4 (time differencing of frames)",
             ),
             (
