@@ -11,7 +11,6 @@ import functools
 from collections.abc import Callable
 from typing import ClassVar
 
-import jax
 import numpy as np
 from jaxtyping import Array
 
@@ -26,8 +25,6 @@ class Problem(abc.ABC):
     """Abstract PDE problem; concrete problems are final frozen dataclasses."""
 
     name: ClassVar[str]
-    variables: ClassVar[tuple[str, ...]]
-    """Coordinate names of a point, time first, e.g. ``("t", "x")``."""
 
     @property
     @abc.abstractmethod
@@ -40,10 +37,10 @@ class Problem(abc.ABC):
         """One condition per spatial axis."""
 
     @property
+    @abc.abstractmethod
     def initial(self) -> tuple[PointFn, ...]:
         r"""Initial data as functions of the spatial point ``x``: :math:`u(t_0, x)`, then
         :math:`\partial_t u(t_0, x)` for second-order-in-time equations; empty if steady."""
-        return ()
 
     @abc.abstractmethod
     def residual(self, u: PointFn) -> PointFn:
@@ -54,30 +51,26 @@ class Problem(abc.ABC):
         """
 
     @property
+    @abc.abstractmethod
     def exact(self) -> PointFn | None:
-        """The exact solution as a function of one point, where one is known (else None)."""
-        return None
+        """The exact solution as a function of one point, or None where none is known."""
 
     @abc.abstractmethod
     def reference_axes(self) -> tuple[np.ndarray, ...]:
         """Coordinates of the reference grid, one 1-D array per coordinate axis."""
 
+    @abc.abstractmethod
     def solve_reference(self) -> Reference:
-        """Compute the reference on :meth:`reference_axes` (override for numerical solvers)."""
-        exact = self.exact
-        if exact is None:
-            raise NotImplementedError(f"{self.name} has neither an exact solution nor a solver")
-        axes = self.reference_axes()
-        points = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1)
-        with jax.enable_x64(True):
-            flat = jax.jit(jax.vmap(exact))(points.reshape(-1, points.shape[-1]))
-            values = np.asarray(flat, dtype=np.float64)
-        return Reference(
-            axes, values.reshape(points.shape[:-1] + values.shape[1:]), self.variables, "exact"
-        )
+        """Compute the reference on :meth:`reference_axes` (float64)."""
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """Coordinate names of a point, time first, e.g. ``("t", "x")``."""
+        space = ("x", "y", "z")[: len(self.domain.space)]
+        return (("t",) if self.domain.time_dependent else ()) + space
 
     def reference(self) -> Reference:
-        """The reference solution, computed once per distinct problem (float64)."""
+        """The reference solution, computed once per distinct problem (float64, read-only)."""
         return _cached_reference(self)
 
 

@@ -32,3 +32,9 @@ class Reference:
     def points(self) -> np.ndarray:
         """Every grid point, shape ``[*grid, d]``."""
         return np.stack(np.meshgrid(*self.axes, indexing="ij"), axis=-1)
+
+
+def _frozen(array) -> np.ndarray:
+    array = np.array(array, dtype=np.float64)
+    array.setflags(write=False)
+    return array

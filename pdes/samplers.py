@@ -12,13 +12,14 @@ or :func:`sobol`.
 """
 
 import functools
+import operator
 from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
-from scipy.stats import qmc
+from scipy.stats import qmc  # Joe-Kuo direction numbers; scipy is a dependency of jax itself
 
 from pdes._domain import Domain
 
@@ -65,20 +66,25 @@ def _scale(unit: Array, lower, upper) -> Array:
     return lower + unit * (upper - lower)
 
 
-def _check_count(n: int) -> None:
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"the number of points must be a positive integer, got {n!r}")
+def _check_count(n: int) -> int:
+    try:
+        n = operator.index(n)
+    except TypeError:
+        n = None
+    if n is None or n < 1:
+        raise ValueError("the number of points must be a positive integer")
+    return n
 
 
 def interior(key: PRNGKeyArray, domain: Domain, n: int, method: Method = uniform) -> Array:
     """``n`` points in the space(-time) box, shape ``[n, domain.ndim]`` (time first)."""
-    _check_count(n)
+    n = _check_count(n)
     return _scale(method(key, n, domain.ndim), domain.lower, domain.upper)
 
 
 def initial(key: PRNGKeyArray, domain: Domain, n: int, method: Method = uniform) -> Array:
     """``n`` points on the initial slice ``t = t0``, shape ``[n, domain.ndim]``."""
-    _check_count(n)
+    n = _check_count(n)
     if not domain.time_dependent:
         raise ValueError("initial points need a time-dependent domain")
     space = _scale(method(key, n, len(domain.space)), *zip(*domain.space, strict=True))
@@ -109,7 +115,7 @@ def boundary(key: PRNGKeyArray, domain: Domain, n: int, method: Method = uniform
     Faces get points in proportion to their measure; the result is ordered face by face
     (axis 0 lower, axis 0 upper, axis 1 lower, ...), shape ``[n, domain.ndim]``.
     """
-    _check_count(n)
+    n = _check_count(n)
     counts = _face_counts(domain, n)
     keys = jax.random.split(key, len(counts))
     faces = []

@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 from jax.experimental import jet
 
+from physics._checks import axis_index, positive_int
 from physics._types import Array, Point, PointFn
 
 Axes = Sequence[int] | None
@@ -40,10 +41,7 @@ def _check_point(z: Array) -> None:
 
 
 def _check_axis(axis: int, z: Array) -> int:
-    d = z.shape[0]
-    if not -d <= axis < d:
-        raise ValueError(f"axis {axis} is out of range for a point with {d} coordinates")
-    return axis % d
+    return axis_index(axis, z.shape[0], "a point with {ndim} coordinates")
 
 
 def _resolve_axes(axes: Axes, z: Array) -> tuple[int, ...]:
@@ -56,9 +54,8 @@ def _resolve_axes(axes: Axes, z: Array) -> tuple[int, ...]:
     return resolved
 
 
-def _check_order(order: int) -> None:
-    if not isinstance(order, int) or order < 1:
-        raise ValueError(f"derivative order must be a positive integer, got {order!r}")
+def _check_order(order: int) -> int:
+    return positive_int("derivative order", order)
 
 
 def _directional(f: PointFn, z: Point, v: Array, order: int, taylor: bool) -> Array:
@@ -94,7 +91,7 @@ def partial(f: PointFn, axis: int, order: int = 1, *, taylor: bool = False) -> P
     Returns:
         A function of one point with the shape of ``f``'s value.
     """
-    _check_order(order)
+    order = _check_order(order)
 
     def derivative(z: Point) -> Array:
         z = jnp.asarray(z)
@@ -156,14 +153,17 @@ def divergence(f: PointFn, axes: Axes = None) -> PointFn:
 def hessian(f: PointFn, axes: Axes = None) -> PointFn:
     r"""Hessian :math:`\partial^2 f / \partial z_i \partial z_j` over ``axes``: ``(*m, k, k)``.
 
-    Built by ``jax.hessian`` (forward over reverse); the Laplacian does not use it.
+    Forward over reverse: one Hessian-vector product per requested axis, so asking for ``k`` of
+    ``d`` axes costs ``k`` products, not ``d``.
     """
 
     def hess(z: Point) -> Array:
         z = jnp.asarray(z)
         ax = jnp.array(_resolve_axes(axes, z))
-        full = jax.hessian(f)(z)
-        return full[..., ax, :][..., ax]
+        basis = jnp.eye(z.shape[0], dtype=z.dtype)[ax]
+        jacobian = jax.jacrev(f)
+        rows = jax.vmap(lambda v: jax.jvp(jacobian, (z,), (v,))[1])(basis)  # (k, *m, d)
+        return jnp.moveaxis(rows[..., ax], 0, -2)
 
     return hess
 

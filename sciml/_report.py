@@ -1,7 +1,8 @@
 """Regenerate the README's result tables from committed result rows.
 
 A table lives between ``<!-- table:SUITE -->`` and ``<!-- /table:SUITE -->``; its rows come from
-``RESULTS/SUITE.jsonl`` (written by ``sciml bench SUITE``), never from hand-typed numbers.
+``RESULTS/SUITE/rows.jsonl``, the run directory of ``sciml bench SUITE --out RESULTS/SUITE``,
+never from hand-typed numbers.
 """
 
 import re
@@ -28,7 +29,7 @@ def update_readme(readme: Path, results: Path) -> int:
     def fill(match: re.Match) -> str:
         nonlocal count
         suite = match.group(2)
-        source = results / f"{suite}.jsonl"
+        source = results / suite / "rows.jsonl"
         if not source.exists():
             raise FileNotFoundError(f"{source}: no result rows for the table '{suite}'")
         rows = _io.read_jsonl(source)

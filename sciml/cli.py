@@ -14,6 +14,7 @@ Bad input is one line on stderr and exit status 2.
 import argparse
 import dataclasses
 import sys
+import time
 from pathlib import Path
 
 import jax
@@ -35,11 +36,12 @@ def _bench(args) -> None:
             f"unknown benchmark suite {args.suite!r}; suites: {', '.join(benchmarks.SUITES)}"
         )
     out = Path(args.out or f"runs/bench/{args.suite}")
-    rows = benchmarks.SUITES[args.suite](quick=args.quick)
     environment = _io.environment()
     _io.write_json(
         out / "config.json", {"command": f"bench {args.suite}", "quick": args.quick, **environment}
     )
+    start = time.perf_counter()
+    rows = benchmarks.SUITES[args.suite](quick=args.quick)
     provenance = {
         "commit": environment["commit"],
         "jax": environment["versions"]["jax"],
@@ -47,7 +49,19 @@ def _bench(args) -> None:
     }
     rows = [{**row, **provenance} for row in rows]
     _io.write_jsonl(out / "rows.jsonl", rows)
-    print(benchmarks.table(args.suite, rows))
+    table = benchmarks.table(args.suite, rows)
+    _io.write_json(
+        out / "result.json",
+        {
+            "suite": args.suite,
+            "quick": args.quick,
+            "rows": len(rows),
+            "table": table,
+            "wall_seconds": round(time.perf_counter() - start, 2),
+            **provenance,
+        },
+    )
+    print(table)
     print(f"\nwrote {len(rows)} rows to {out / 'rows.jsonl'}")
 
 
@@ -67,9 +81,16 @@ def _report_cmd(args) -> None:
     print(f"updated {changed} table(s) in {args.readme}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr and exit status 2 (argparse prints the usage too)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="sciml", description=__doc__.split("\n")[0])
-    sub = top.add_subparsers(dest="command", required=True)
+    top = _Parser(prog="sciml", description=__doc__.split("\n")[0])
+    sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     demo = sub.add_parser("demo", help="quick PDE demo: table + figure")
     demo.add_argument("--out", default="runs/demo", help="run directory (default: runs/demo)")
@@ -87,7 +108,9 @@ def parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="regenerate README tables from result rows")
     report.add_argument("--readme", default="README.md")
-    report.add_argument("--results", default="benchmarks/results")
+    report.add_argument(
+        "--results", default="benchmarks/results", help="holds SUITE/rows.jsonl per table"
+    )
     report.set_defaults(run=_report_cmd)
     return top
 

@@ -41,8 +41,13 @@ def test_registry_lists_every_problem():
     [
         (lambda: pdes.get("burger"), "unknown problem 'burger' \\(did you mean 'burgers'\\?\\)"),
         (lambda: pdes.get("burgers", nuu=0.1), "has no parameter 'nuu'"),
-        (lambda: pdes.get("burgers", nu=-1.0), "nu must be a positive number"),
+        (lambda: pdes.get("burgers", viscosity=-1.0), "viscosity must be a positive number"),
         (lambda: pdes.get("heat", dim=3), "dim must be 1 or 2"),
+        (lambda: pdes.get("heat", dim=2.0), "dim must be 1 or 2"),
+        (lambda: pdes.get("burgers", viscosity="0.1"), "viscosity must be a positive number"),
+        (lambda: pdes.get("poisson", frequency=(1.5, 2)), "frequency_x must be an integer"),
+        (lambda: pdes.get("poisson", frequency=[1, 2]), "must be a tuple"),
+        (lambda: pdes.get("burgers", nt=1), "nt must be an integer >= 2"),
         (lambda: pdes.get("allen_cahn", dt=3e-3), "must divide the frame spacing"),
         (lambda: pdes.Domain(space=((1.0, 0.0),)), "lower < upper"),
     ],
@@ -91,7 +96,7 @@ def test_exact_solution_satisfies_pde_and_conditions(x64, name):
 
 
 @pytest.mark.parametrize("name", ["advection", "heat", "poisson", "wave", "burgers"])
-def test_reference_of_exact_problems_is_the_exact_solution_on_the_grid(name):
+def test_reference_grid_layout_caching_and_read_only(name):
     problem = pdes.get(name, nt=11, nx=17) if name not in ("poisson",) else pdes.get(name, n=17)
     reference = problem.reference()
     assert reference.names == problem.variables
@@ -103,6 +108,8 @@ def test_reference_of_exact_problems_is_the_exact_solution_on_the_grid(name):
         )
     np.testing.assert_allclose(reference.values.ravel(), again, atol=1e-12)
     assert problem.reference() is reference  # computed once per distinct problem
+    with pytest.raises(ValueError, match="read-only"):  # shared: nobody may change it
+        reference.values[0] = 1.0
 
 
 @pytest.mark.parametrize("name", ["allen_cahn", "kdv"])

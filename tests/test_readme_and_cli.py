@@ -23,13 +23,19 @@ def test_readme_opens_with_the_two_commands():
 
 
 @pytest.mark.parametrize("index", range(len(re.findall(r"```python\n", README))))
-def test_readme_python_blocks_run(index):
+def test_readme_python_blocks_print_what_their_comments_say(index):
+    # every print(...) line of the README's code ends with "# expected output"
     code = re.findall(r"```python\n(.*?)```", README, re.DOTALL)[index]
+    expected = [
+        line.split("#", 1)[1].strip()
+        for line in code.splitlines()
+        if line.startswith("print(") and "#" in line
+    ]
     result = subprocess.run(
         [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, cwd=ROOT
     )
     assert result.returncode == 0, result.stderr
-    assert "True" in result.stdout.splitlines()[-1]
+    assert expected and result.stdout.splitlines() == expected
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -42,6 +48,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     ("args", "message"),
     [
         (("bench", "nope"), "unknown benchmark suite 'nope'"),
+        (("bench",), "required: suite"),
+        (("bench", "convergence", "--out", "/proc/forbidden"), "/proc/forbidden"),
         (("report", "--readme", "missing.md"), "missing.md"),
     ],
 )
@@ -57,7 +65,7 @@ def test_problems_lists_the_catalogue():
     result = run_cli("problems")
     assert result.returncode == 0
     assert result.stdout.splitlines()[0].startswith("advection")
-    assert "nu=0.003183" in result.stdout
+    assert "viscosity=0.003183" in result.stdout
 
 
 def test_bench_writes_rows_and_report_fills_the_readme(tmp_path, capsys):
@@ -69,9 +77,12 @@ def test_bench_writes_rows_and_report_fills_the_readme(tmp_path, capsys):
     assert config["versions"]["jax"] and config["devices"]
     assert "| operator |" in capsys.readouterr().out
 
+    assert json.loads((tmp_path / "run" / "result.json").read_text())["rows"] == len(rows)
     results = tmp_path / "results"
-    results.mkdir()
-    (results / "convergence.jsonl").write_text((tmp_path / "run" / "rows.jsonl").read_text())
+    (results / "convergence").mkdir(parents=True)
+    (results / "convergence" / "rows.jsonl").write_text(
+        (tmp_path / "run" / "rows.jsonl").read_text()
+    )
     readme = tmp_path / "README.md"
     readme.write_text(
         "intro\n<!-- table:convergence -->\nstale\n<!-- /table:convergence -->\nend\n"

@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 from pdes.convergence import observed_order
-from physics import residuals
+from physics import fd, residuals
 
 # Pointwise residuals are sums of autodiff derivatives of O(1..100) size: float64 round-off.
 POINTWISE_ATOL = 1e-9
@@ -71,7 +71,7 @@ def fisher_wave(z):
 
 
 CASES = {
-    "burgers": (residuals.burgers, burgers_wave, {"nu": BURGERS_NU}, 2),
+    "burgers": (residuals.burgers, burgers_wave, {"viscosity": BURGERS_NU}, 2),
     "heat_1d": (
         residuals.heat,
         lambda z: jnp.exp(-0.3 * 4 * z[0]) * jnp.sin(2 * z[1]),
@@ -123,13 +123,13 @@ CASES = {
     "fisher_kpp": (
         residuals.reaction_diffusion,
         fisher_wave,
-        {"diffusivity": FK_D, "rate": FK_RHO},
+        {"diffusivity": FK_D, "reaction": FK_RHO},
         2,
     ),
     "navier_stokes_forced": (
         residuals.navier_stokes_vorticity,
         lambda z: jnp.stack([to_jax((t, x, y), ns_omega)(z), to_jax((t, x, y), ns_psi)(z)]),
-        {"viscosity": NU_NS, "forcing": to_jax((t, x, y), ns_forcing)},
+        {"viscosity": NU_NS, "source": to_jax((t, x, y), ns_forcing)},
         3,
     ),
 }
@@ -181,7 +181,7 @@ def test_burgers_grid_residual_converges_at_the_scheme_order(x64, accuracy):
         grid = residuals.Grid(
             u, (ts[1] - ts[0], xs[1] - xs[0]), bc="dirichlet", accuracy=accuracy, time=True
         )
-        errors.append(float(jnp.max(jnp.abs(residuals.burgers(grid, nu=BURGERS_NU)))))
+        errors.append(float(jnp.max(jnp.abs(residuals.burgers(grid, viscosity=BURGERS_NU)))))
         spacings.append(xs[1] - xs[0])
     # slope within 0.35 of the design order (pre-asymptotic closures, see test_grid_operators)
     assert abs(observed_order(spacings, errors) - accuracy) < 0.35
@@ -201,7 +201,8 @@ def test_heat_grid_residual_spectral_in_space(x64):
     assert abs(observed_order(spacings, errors) - 4) < 0.35
 
 
-def test_darcy_grid_residual_second_order_with_discontinuity_safe_flux_form(x64):
+def test_darcy_grid_residual_is_second_order(x64):
+    # smooth permeability; the flux form across a coefficient jump is tested in test_grid_operators
     u_fn, a_fn, f_fn = (to_jax((x, y), e) for e in (darcy_u, darcy_a, darcy_f))
     spacings, errors = [], []
     for n in (17, 33, 65, 129):
@@ -226,7 +227,7 @@ def test_navier_stokes_grid_residual_on_taylor_green(x64):
     for nt in (17, 33, 65):
         ts = np.linspace(0, 2.0, nt)
         omega = 2 * np.exp(-2 * nu * ts)[:, None, None] * (np.sin(X) * np.sin(Y))[None]
-        field = residuals.vorticity_streamfunction(omega, (length, length))
+        field = residuals.vorticity_streamfunction(omega, (xs[1], xs[1]))
         grid = residuals.Grid(field, (ts[1], xs[1], xs[1]), accuracy="spectral", time=True)
         r = residuals.navier_stokes_vorticity(grid, viscosity=nu)
         assert r.shape == (nt, n, n, 2)
@@ -236,10 +237,54 @@ def test_navier_stokes_grid_residual_on_taylor_green(x64):
     assert abs(observed_order(spacings, errors) - 4) < 0.35
 
 
+@pytest.mark.parametrize("accuracy", [2, 4, "spectral"])
+def test_heat_grid_residual_with_variable_diffusivity(x64, accuracy):
+    # steady u = cos x, kappa = 2 + sin x on [0, 2pi): (kappa u')' = -(sin x + 2 + sin x) cos x.
+    # As a heat residual u_t - (kappa u_x)_x - f with f = -(kappa u')' it vanishes up to the
+    # scheme's truncation error; the coefficient's own derivative must not pick up u's closures.
+    n = 64
+    x = np.arange(n) * 2 * np.pi / n
+    t = np.linspace(0.0, 1.0, 8)
+    u = np.broadcast_to(np.cos(x), (8, n))
+    f = np.sin(x) * np.cos(x) + (2 + np.sin(x)) * np.cos(x)
+    grid = residuals.Grid(u, (t[1], x[1]), accuracy=accuracy, time=True)
+    r = residuals.heat(
+        grid, diffusivity=lambda z: 2 + jnp.sin(z[1]), source=np.broadcast_to(f, (8, n))
+    )
+    tolerance = {2: 5e-3, 4: 1e-5, "spectral": 1e-12}[accuracy]  # O(h^2), O(h^4), round-off
+    assert float(jnp.max(jnp.abs(r))) < tolerance
+
+
+@pytest.mark.parametrize("accuracy", [2, 4])
+def test_coefficient_derivative_ignores_the_fields_neumann_data(x64, accuracy):
+    # u = x^3 with u'(0) = 0, u'(1) = 3: div(a grad u) with a = 1 + x^2 is
+    # 2x * 3x^2 + (1 + x^2) 6x; with Neumann closures on u only, every node is accurate
+    x = np.linspace(0, 1, 65)
+    grid = residuals.Grid(x**3, (x[1],), bc=fd.Neumann(0.0, 3.0), accuracy=accuracy)
+    got = grid.div_a_grad(1 + x**2, (0,))
+    exact = 6 * x**3 + (1 + x**2) * 6 * x
+    assert float(jnp.max(jnp.abs(got - exact))) < 1e-2
+
+
+def test_array_coefficients_on_a_channel_last_grid(x64):
+    n = 32
+    x = np.arange(n) * 2 * np.pi / n
+    u = np.sin(x)[:, None] * np.sin(x)[None, :]
+    source = 2 * u
+    for values, f in ((u, source), (u[..., None], source), (u[..., None], source[..., None])):
+        r = residuals.poisson(residuals.Grid(values, (x[1], x[1]), accuracy="spectral"), source=f)
+        assert r.shape == values.shape
+        assert float(jnp.max(jnp.abs(r))) < 1e-10
+    with pytest.raises(ValueError, match="does not match the grid"):
+        residuals.poisson(residuals.Grid(u, (x[1], x[1])), source=np.ones(n))
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: residuals.burgers(jnp.sum, nu=0.1)(jnp.ones(3)), r"points \(t, x\)"),
+        (lambda: residuals.heat(jnp.sum), "heat: missing a required argument: 'diffusivity'"),
+        (lambda: residuals.heat(jnp.sum, diffusivity=1.0, kappa=1.0), "heat: got an unexpected"),
+        (lambda: residuals.burgers(jnp.sum, viscosity=0.1)(jnp.ones(3)), r"points \(t, x\)"),
         (lambda: residuals.heat(jnp.sum, diffusivity=1.0)(jnp.ones((2, 3))), "one point"),
         (lambda: residuals.poisson(3.0, source=1.0), "function of one point or a"),
         (lambda: residuals.Grid(jnp.ones((4, 4, 4, 1)), (0.1, 0.1)), "do not match 2 coordinate"),

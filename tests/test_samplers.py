@@ -63,7 +63,16 @@ def test_sobol_is_more_uniform_than_random():
     assert sob < uni / 5
 
 
-def test_boundary_points_are_on_faces_in_proportion_to_their_measure():
+def test_boundary_faces_get_points_in_proportion_to_their_measure():
+    # space [0, 4] x [0, 1], steady: the x-faces (x = 0, 4) have length 1, the y-faces length 4
+    domain = pdes.Domain(space=((0.0, 4.0), (0.0, 1.0)))
+    points = np.asarray(samplers.boundary(jax.random.key(2), domain, 1000))
+    on_x = np.isin(points[:, 0], [0.0, 4.0])
+    assert on_x.sum() == 200 and (~on_x).sum() == 800
+    assert np.all(np.isin(points[~on_x, 1], [0.0, 1.0]))
+
+
+def test_boundary_points_are_on_faces_of_a_space_time_box():
     n = 1000
     points = np.asarray(samplers.boundary(jax.random.key(1), DOMAIN, n))
     assert points.shape == (n, 3)
@@ -76,7 +85,7 @@ def test_boundary_points_are_on_faces_in_proportion_to_their_measure():
 
 
 def test_initial_points_are_at_the_initial_time():
-    points = samplers.initial(jax.random.key(0), DOMAIN, 10, samplers.sobol)
+    points = samplers.initial(jax.random.key(0), DOMAIN, np.int64(10), samplers.sobol)
     np.testing.assert_array_equal(points[:, 0], 0.0)
     assert points.shape == (10, 3)
 
@@ -85,6 +94,7 @@ def test_initial_points_are_at_the_initial_time():
     ("call", "message"),
     [
         (lambda: samplers.interior(jax.random.key(0), DOMAIN, 0), "positive integer"),
+        (lambda: samplers.interior(jax.random.key(0), DOMAIN, 2.5), "positive integer"),
         (
             lambda: samplers.initial(jax.random.key(0), pdes.Domain(space=((0.0, 1.0),)), 4),
             "time-dependent",

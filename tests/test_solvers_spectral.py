@@ -13,18 +13,17 @@ import numpy as np
 import pytest
 import sympy
 
-from pdes.solvers._cole_hopf import (
-    DEFAULT_QUADRATURE_POINTS,
+from pdes.benchmarks._references import BASDEVANT_SLOPE
+from pdes.solvers import (
+    allen_cahn_terms,
     burgers_cole_hopf,
     burgers_cole_hopf_grid,
-)
-from pdes.solvers._etdrk4 import (
-    allen_cahn_terms,
     burgers_terms,
     etdrk4,
     etdrk4_coefficients,
     kdv_terms,
 )
+from pdes.solvers._cole_hopf import DEFAULT_QUADRATURE_POINTS
 
 # Contour means vs the closed forms in 60-digit arithmetic: rounding only (measured < 1e-15).
 COEFFICIENT_TOL = 1e-13
@@ -49,7 +48,6 @@ QUADRATURE_TOL = 1e-12
 # Basdevant et al. (1986) publish 152.00516 (8 figures: +-5e-6, i.e. 3.3e-8 relative) at
 # t* = 1.6037/pi; t* is a maximum in time, so its rounding moves the slope only at second order.
 # Measured: 152.0051616, relative difference 1.0e-8.
-BASDEVANT_SLOPE = 152.00516
 BASDEVANT_RTOL = 1e-7
 # PDE residual by autodiff relative to 1 + |u_t| + |u u_x| + |nu u_xx| (the size of the terms that
 # cancel): rounding, amplified by the x-derivatives of the log-weights (~1/(2 nu)); measured 1e-13.
@@ -141,14 +139,14 @@ def test_float32_heat_keeps_dtype():
 CONVERGENCE_CASES = {
     # name: (terms, u0, grid size, final time, dt, dt/2, dt/4)
     "kdv": (
-        kdv_terms(alpha=KDV_ALPHA, beta=KDV_BETA),
+        kdv_terms(advection=KDV_ALPHA, dispersion=KDV_BETA),
         lambda x: jnp.cos(jnp.pi * x),
         128,  # beta k_max^3 dt ~ 16 at dt = 4e-3: stiff
         0.2,
         (4e-3, 2e-3, 1e-3),
     ),
     "allen_cahn": (
-        allen_cahn_terms(eps=1e-4, rho=5.0),
+        allen_cahn_terms(diffusivity=1e-4, reaction=5.0),
         lambda x: x**2 * jnp.cos(jnp.pi * x),
         256,
         1.0,
@@ -203,7 +201,7 @@ def test_kdv_soliton(x64):
         return 3 * c / KDV_ALPHA / jnp.cosh(kappa * xi) ** 2
 
     x = _grid(512)
-    linear, nonlinear = kdv_terms(alpha=KDV_ALPHA, beta=KDV_BETA)
+    linear, nonlinear = kdv_terms(advection=KDV_ALPHA, dispersion=KDV_BETA)
     steps = round(t_end / dt / 5)
     u = solve(
         soliton(0.0, x),
@@ -221,7 +219,7 @@ def test_kdv_soliton(x64):
 def _burgers_error(nu: float, n: int, dt: float) -> jax.Array:
     x = _grid(n)
     t = jnp.linspace(0.0, 1.0, 5)
-    linear, nonlinear = burgers_terms(nu=nu)
+    linear, nonlinear = burgers_terms(viscosity=nu)
     steps = round(0.25 / dt)
     u = solve(
         -jnp.sin(jnp.pi * x),
@@ -232,7 +230,7 @@ def _burgers_error(nu: float, n: int, dt: float) -> jax.Array:
         save_every=steps,
         n_saves=4,
     )
-    return jnp.max(jnp.abs(u - burgers_cole_hopf_grid(t, x, nu=nu)))
+    return jnp.max(jnp.abs(u - burgers_cole_hopf_grid(t, x, viscosity=nu)))
 
 
 def test_burgers_matches_cole_hopf(x64):
@@ -251,16 +249,16 @@ def test_burgers_steep_front_matches_cole_hopf(x64):
 
 def test_cole_hopf_initial_condition(x64):
     x = jnp.linspace(-1.0, 1.0, 9)
-    u = burgers_cole_hopf_grid(jnp.zeros(1), x, nu=NU_STEEP)
+    u = burgers_cole_hopf_grid(jnp.zeros(1), x, viscosity=NU_STEEP)
     np.testing.assert_allclose(u[0], -jnp.sin(jnp.pi * x), atol=1e-15)
 
 
 def test_cole_hopf_quadrature_converged(x64):
     t = jnp.array([0.25, 0.5, 1.0])
     x = jnp.array([-0.9, -0.3, -0.01, -1e-3, 0.0, 1e-3, 0.01, 0.3, 0.9])
-    u_n = burgers_cole_hopf_grid(t, x, nu=NU_STEEP)
+    u_n = burgers_cole_hopf_grid(t, x, viscosity=NU_STEEP)
     u_2n = burgers_cole_hopf_grid(
-        t, x, nu=NU_STEEP, quadrature_points=2 * DEFAULT_QUADRATURE_POINTS
+        t, x, viscosity=NU_STEEP, quadrature_points=2 * DEFAULT_QUADRATURE_POINTS
     )
     np.testing.assert_allclose(u_n, u_2n, atol=QUADRATURE_TOL, rtol=0)
 
@@ -269,14 +267,14 @@ def test_cole_hopf_basdevant_slope(x64):
     u_x = jax.grad(burgers_cole_hopf, argnums=1)
     t_star = 1.6037 / math.pi
     times = jnp.array([t_star, t_star - 1e-3 / math.pi, t_star + 1e-3 / math.pi])
-    slopes = -jax.jit(jax.vmap(lambda t: u_x(t, 0.0, nu=NU_STEEP)))(times)
+    slopes = -jax.jit(jax.vmap(lambda t: u_x(t, 0.0, viscosity=NU_STEEP)))(times)
     np.testing.assert_allclose(slopes[0], BASDEVANT_SLOPE, rtol=BASDEVANT_RTOL)
     assert slopes[0] > slopes[1] and slopes[0] > slopes[2]  # t* is the maximum in time
 
 
 def test_cole_hopf_satisfies_burgers(x64):
     def u(t, x):
-        return burgers_cole_hopf(t, x, nu=NU_STEEP)
+        return burgers_cole_hopf(t, x, viscosity=NU_STEEP)
 
     u_t, u_x = jax.grad(u, 0), jax.grad(u, 1)
     u_xx = jax.grad(u_x, 1)
@@ -326,11 +324,17 @@ def test_etdrk4_rejects_bad_input(change, message):
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: burgers_cole_hopf(0.5, 0.0, nu=0.0), "nu must be a positive"),
-        (lambda: burgers_cole_hopf(0.5, 0.0, nu=0.1, quadrature_points=2), "quadrature_points"),
-        (lambda: burgers_cole_hopf(jnp.ones(2), 0.0, nu=0.1), "must be scalars"),
-        (lambda: burgers_cole_hopf_grid(jnp.ones((2, 2)), jnp.ones(3), nu=0.1), "1-D grids"),
-        (lambda: burgers_cole_hopf_grid(jnp.ones(2), jnp.ones(3), nu=0.1, batch_size=0), "batch"),
+        (lambda: burgers_cole_hopf(0.5, 0.0, viscosity=0.0), "viscosity must be a positive"),
+        (
+            lambda: burgers_cole_hopf(0.5, 0.0, viscosity=0.1, quadrature_points=2),
+            "quadrature_points",
+        ),
+        (lambda: burgers_cole_hopf(jnp.ones(2), 0.0, viscosity=0.1), "must be scalars"),
+        (lambda: burgers_cole_hopf_grid(jnp.ones((2, 2)), jnp.ones(3), viscosity=0.1), "1-D grids"),
+        (
+            lambda: burgers_cole_hopf_grid(jnp.ones(2), jnp.ones(3), viscosity=0.1, batch_size=0),
+            "batch",
+        ),
     ],
 )
 def test_cole_hopf_rejects_bad_input(call, message):

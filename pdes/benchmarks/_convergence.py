@@ -53,7 +53,9 @@ def _spectral_error(n, order):
     for _ in range(order):
         g = jax.grad(g)
     exact = jax.vmap(g)(jnp.asarray(x))
-    return float(jnp.max(jnp.abs(spectral.diff(f(jnp.asarray(x)), 2 * np.pi, order=order) - exact)))
+    return float(
+        jnp.max(jnp.abs(spectral.diff(f(jnp.asarray(x)), x[1] - x[0], order=order) - exact))
+    )
 
 
 def convergence_rows(quick: bool = False) -> list[dict]:

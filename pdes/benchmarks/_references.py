@@ -75,7 +75,7 @@ def burgers_rows(quick: bool) -> list[dict]:
     reference, seconds = _timed_reference(problem)
     with jax.enable_x64(True):
         slope = jax.grad(burgers_cole_hopf, argnums=1)
-        value = abs(float(slope(1.6037 / math.pi, 0.0, nu=problem.nu)))
+        value = abs(float(slope(1.6037 / math.pi, 0.0, viscosity=problem.viscosity)))
     return [
         _row(
             problem,

@@ -3,17 +3,18 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 import numpy as np
 
+from pdes._checks import integer, positive
 from pdes._conditions import Periodic
 from pdes._domain import Domain
-from pdes._problem import Problem
 from pdes._registry import register
-from pdes.problems._checks import axes_from, grid_sizes
+from pdes.problems._checks import axes_from
+from pdes.problems._exact import ExactProblem
 from physics import residuals
 
 
 @register
 @dataclass(frozen=True)
-class Advection(Problem):
+class Advection(ExactProblem):
     r"""Periodic advection :math:`u_t + c u_x = 0`, :math:`(t, x) \in [0,1] \times [0, 2\pi]`.
 
     :math:`u_0 = \sin x`, exact :math:`u = \sin(x - ct)`. JAX-PI's README (rel. L2 6.88e-4)
@@ -21,13 +22,13 @@ class Advection(Problem):
     """
 
     name = "advection"
-    variables = ("t", "x")
     velocity: float = 100.0
     nt: int = 201
     nx: int = 128
 
     def __post_init__(self):
-        grid_sizes(self.name, nt=self.nt, nx=self.nx)
+        positive(self.name, velocity=self.velocity)
+        integer(self.name, 2, nt=self.nt, nx=self.nx)
 
     @property
     def domain(self) -> Domain:

@@ -2,8 +2,8 @@ from dataclasses import dataclass
 
 import jax.numpy as jnp
 
+from pdes._checks import positive
 from pdes._registry import register
-from pdes.problems._checks import positive
 from pdes.problems._periodic_spectral import PeriodicSpectralProblem
 from pdes.solvers import allen_cahn_terms
 from physics import residuals
@@ -42,4 +42,4 @@ class AllenCahn(PeriodicSpectralProblem):
         return residuals.allen_cahn(u, diffusivity=self.diffusivity, reaction=self.reaction)
 
     def spectral_terms(self):
-        return allen_cahn_terms(eps=self.diffusivity, rho=self.reaction)
+        return allen_cahn_terms(diffusivity=self.diffusivity, reaction=self.reaction)

@@ -3,18 +3,19 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 import numpy as np
 
+from pdes._checks import integer, positive
 from pdes._conditions import Dirichlet
 from pdes._domain import Domain
-from pdes._problem import Problem
 from pdes._registry import register
-from pdes.problems._checks import axes_from, grid_sizes, positive
+from pdes.problems._checks import axes_from
+from pdes.problems._exact import ExactProblem
 from pdes.solvers import burgers_cole_hopf
 from physics import residuals
 
 
 @register
 @dataclass(frozen=True)
-class Burgers(Problem):
+class Burgers(ExactProblem):
     r"""Viscous Burgers :math:`u_t + u u_x = \nu u_{xx}` on :math:`[0, 1] \times [-1, 1]`.
 
     :math:`u_0 = -\sin\pi x`, u = 0 at x = ±1 (the solution is also 2-periodic), default
@@ -24,14 +25,13 @@ class Burgers(Problem):
     """
 
     name = "burgers"
-    variables = ("t", "x")
-    nu: float = 0.01 / np.pi
+    viscosity: float = 0.01 / np.pi
     nt: int = 201
     nx: int = 513
 
     def __post_init__(self):
-        positive(self.name, nu=self.nu)
-        grid_sizes(self.name, nt=self.nt, nx=self.nx)
+        positive(self.name, viscosity=self.viscosity)
+        integer(self.name, 2, nt=self.nt, nx=self.nx)
 
     @property
     def domain(self) -> Domain:
@@ -46,11 +46,11 @@ class Burgers(Problem):
         return (lambda x: -jnp.sin(jnp.pi * x[0]),)
 
     def residual(self, u):
-        return residuals.burgers(u, nu=self.nu)
+        return residuals.burgers(u, viscosity=self.viscosity)
 
     @property
     def exact(self):
-        return lambda z: burgers_cole_hopf(z[0], z[1], nu=self.nu)
+        return lambda z: burgers_cole_hopf(z[0], z[1], viscosity=self.viscosity)
 
     def reference_axes(self):
         return axes_from(self.domain.bounds, (self.nt, self.nx))

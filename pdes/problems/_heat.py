@@ -2,11 +2,12 @@ from dataclasses import dataclass
 
 import jax.numpy as jnp
 
+from pdes._checks import integer, positive
 from pdes._conditions import Dirichlet
 from pdes._domain import Domain
-from pdes._problem import Problem
 from pdes._registry import register
-from pdes.problems._checks import axes_from, grid_sizes, positive
+from pdes.problems._checks import axes_from
+from pdes.problems._exact import ExactProblem
 from physics import residuals
 
 _ZERO = Dirichlet(lambda z: jnp.zeros((), z.dtype))
@@ -14,7 +15,7 @@ _ZERO = Dirichlet(lambda z: jnp.zeros((), z.dtype))
 
 @register
 @dataclass(frozen=True)
-class Heat(Problem):
+class Heat(ExactProblem):
     r"""Heat equation :math:`u_t = \kappa \Delta u` on :math:`[0,1]^d`, t in [0, 1], u = 0 on edges.
 
     Initial data: two sine modes, :math:`u_0 = \prod_i \sin(\pi x_i) + \tfrac12 \prod_i
@@ -29,14 +30,10 @@ class Heat(Problem):
     nx: int = 101
 
     def __post_init__(self):
-        if self.dim not in (1, 2):
+        if isinstance(self.dim, bool) or self.dim not in (1, 2) or not isinstance(self.dim, int):
             raise ValueError(f"heat: dim must be 1 or 2, got {self.dim!r}")
         positive(self.name, diffusivity=self.diffusivity)
-        grid_sizes(self.name, nt=self.nt, nx=self.nx)
-
-    @property
-    def variables(self):
-        return ("t", "x", "y")[: self.dim + 1]
+        integer(self.name, 2, nt=self.nt, nx=self.nx)
 
     @property
     def domain(self) -> Domain:

@@ -2,8 +2,8 @@ from dataclasses import dataclass
 
 import jax.numpy as jnp
 
+from pdes._checks import positive
 from pdes._registry import register
-from pdes.problems._checks import positive
 from pdes.problems._periodic_spectral import PeriodicSpectralProblem
 from pdes.solvers import kdv_terms
 from physics import residuals
@@ -40,4 +40,4 @@ class KdV(PeriodicSpectralProblem):
         return residuals.kdv(u, advection=self.advection, dispersion=self.dispersion)
 
     def spectral_terms(self):
-        return kdv_terms(alpha=self.advection, beta=self.dispersion)
+        return kdv_terms(advection=self.advection, dispersion=self.dispersion)

@@ -2,11 +2,12 @@ from dataclasses import dataclass
 
 import jax.numpy as jnp
 
+from pdes._checks import integer
 from pdes._conditions import Dirichlet
 from pdes._domain import Domain
-from pdes._problem import Problem
 from pdes._registry import register
-from pdes.problems._checks import axes_from, grid_sizes, positive
+from pdes.problems._checks import axes_from
+from pdes.problems._exact import ExactProblem
 from physics import residuals
 
 _ZERO = Dirichlet(lambda z: jnp.zeros((), z.dtype))
@@ -14,7 +15,7 @@ _ZERO = Dirichlet(lambda z: jnp.zeros((), z.dtype))
 
 @register
 @dataclass(frozen=True)
-class Poisson(Problem):
+class Poisson(ExactProblem):
     r"""Poisson :math:`-\Delta u = f` on :math:`[0,1]^2`, u = 0 on the boundary (manufactured).
 
     :math:`u = \sin(a\pi x)\sin(b\pi y)`, :math:`f = (a^2 + b^2)\pi^2 u`, with integer
@@ -22,14 +23,16 @@ class Poisson(Problem):
     """
 
     name = "poisson"
-    variables = ("x", "y")
     frequency: tuple[int, int] = (1, 2)
     n: int = 101
 
     def __post_init__(self):
-        a, b = self.frequency
-        positive(self.name, frequency_x=a, frequency_y=b)
-        grid_sizes(self.name, n=self.n)
+        # integer frequencies keep u = 0 on the boundary; a tuple keeps the problem hashable
+        frequency = self.frequency
+        if not (isinstance(frequency, tuple) and len(frequency) == 2):
+            raise ValueError(f"poisson: frequency must be a tuple (a, b), got {frequency!r}")
+        integer(self.name, 1, frequency_x=frequency[0], frequency_y=frequency[1])
+        integer(self.name, 2, n=self.n)
 
     @property
     def domain(self) -> Domain:
@@ -38,6 +41,10 @@ class Poisson(Problem):
     @property
     def boundary(self):
         return (_ZERO, _ZERO)
+
+    @property
+    def initial(self):
+        return ()
 
     @property
     def exact(self):

@@ -2,11 +2,12 @@ from dataclasses import dataclass
 
 import jax.numpy as jnp
 
+from pdes._checks import integer, positive
 from pdes._conditions import Dirichlet
 from pdes._domain import Domain
-from pdes._problem import Problem
 from pdes._registry import register
-from pdes.problems._checks import axes_from, grid_sizes, positive
+from pdes.problems._checks import axes_from
+from pdes.problems._exact import ExactProblem
 from physics import residuals
 
 _ZERO = Dirichlet(lambda z: jnp.zeros((), z.dtype))
@@ -14,7 +15,7 @@ _ZERO = Dirichlet(lambda z: jnp.zeros((), z.dtype))
 
 @register
 @dataclass(frozen=True)
-class Wave(Problem):
+class Wave(ExactProblem):
     r"""Wave equation :math:`u_{tt} = c^2 u_{xx}` on :math:`x, t \in [0, 1]` (PINNacle Wave1d-C).
 
     :math:`u = \sin(\pi x)\cos(c\pi t) + \tfrac12 \sin(4\pi x)\cos(4c\pi t)`, u = 0 at x = 0, 1,
@@ -22,14 +23,13 @@ class Wave(Problem):
     """
 
     name = "wave"
-    variables = ("t", "x")
     speed: float = 2.0
     nt: int = 101
     nx: int = 101
 
     def __post_init__(self):
         positive(self.name, speed=self.speed)
-        grid_sizes(self.name, nt=self.nt, nx=self.nx)
+        integer(self.name, 2, nt=self.nt, nx=self.nx)
 
     @property
     def domain(self) -> Domain:

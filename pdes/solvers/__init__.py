@@ -4,14 +4,9 @@ conjugate-gradient elliptic solver."""
 
 from pdes.solvers._cole_hopf import burgers_cole_hopf, burgers_cole_hopf_grid
 from pdes.solvers._elliptic import EllipticInfo, jacobi, solve_elliptic
-from pdes.solvers._etdrk4 import (
-    allen_cahn_terms,
-    burgers_terms,
-    etdrk4,
-    etdrk4_coefficients,
-    kdv_terms,
-)
+from pdes.solvers._etdrk4 import etdrk4, etdrk4_coefficients
 from pdes.solvers._method_of_lines import method_of_lines
+from pdes.solvers._spectral_terms import allen_cahn_terms, burgers_terms, kdv_terms
 
 __all__ = [
     "EllipticInfo",

@@ -27,30 +27,25 @@ and autodiff returns NaN), and returns :math:`u_0` exactly at ``t = 0``. Use flo
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, ArrayLike, Float
+
+from pdes._checks import integer, positive
 
 DEFAULT_QUADRATURE_POINTS = 1025
 """Nodes on :math:`[-S, S]`; at :math:`\\nu = 0.01/\\pi`, ``t <= 1`` the rule has converged to
 rounding well below this (see ``tests/test_solvers_spectral.py``)."""
 
 
-def _check(nu: object, quadrature_points: object) -> None:
-    if isinstance(nu, int | float | np.number) and not (np.isfinite(nu) and nu > 0):
-        raise ValueError(f"nu must be a positive finite number, got {nu!r}")
-    if (
-        not isinstance(quadrature_points, int | np.integer)
-        or isinstance(quadrature_points, bool)
-        or quadrature_points < 3
-    ):
-        raise ValueError(f"quadrature_points must be an integer >= 3, got {quadrature_points!r}")
+def _check(viscosity: object, quadrature_points: object) -> None:
+    positive("burgers_cole_hopf", viscosity=viscosity)
+    integer("burgers_cole_hopf", 3, quadrature_points=quadrature_points)
 
 
 def burgers_cole_hopf(
     t: Float[ArrayLike, ""],
     x: Float[ArrayLike, ""],
     *,
-    nu: float,
+    viscosity: float,
     quadrature_points: int = DEFAULT_QUADRATURE_POINTS,
 ) -> Float[Array, ""]:
     r"""Exact :math:`u(x, t)` of :math:`u_t + u u_x = \nu u_{xx}`, :math:`u_0 = -\sin\pi x`.
@@ -58,7 +53,7 @@ def burgers_cole_hopf(
     Args:
         t: time, ``t >= 0``.
         x: position (any real; the solution has period 2).
-        nu: viscosity :math:`\nu > 0` (Raissi et al. 2019 use :math:`0.01/\pi`).
+        viscosity: :math:`\nu > 0` (Raissi et al. 2019 use :math:`0.01/\pi`).
         quadrature_points: trapezoid nodes on :math:`[-S, S]` (an odd count includes ``s = 0``).
 
     Returns:
@@ -70,11 +65,12 @@ def burgers_cole_hopf(
         >>> import jax, math
         >>> u_x = jax.grad(burgers_cole_hopf, argnums=1)
         >>> with jax.enable_x64(True):
-        ...     slope = u_x(1.6037 / math.pi, 0.0, nu=0.01 / math.pi)
+        ...     slope = u_x(1.6037 / math.pi, 0.0, viscosity=0.01 / math.pi)
         >>> round(float(slope), 5)
         -152.00516
     """
-    _check(nu, quadrature_points)
+    _check(viscosity, quadrature_points)
+    nu = viscosity
     t, x = jnp.asarray(t), jnp.asarray(x)
     if t.shape or x.shape:
         raise ValueError(f"t and x must be scalars (vmap over points), got {t.shape}, {x.shape}")
@@ -92,7 +88,7 @@ def burgers_cole_hopf_grid(
     t: Float[ArrayLike, " nt"],
     x: Float[ArrayLike, " nx"],
     *,
-    nu: float,
+    viscosity: float,
     quadrature_points: int = DEFAULT_QUADRATURE_POINTS,
     batch_size: int = 4096,
 ) -> Float[Array, "nt nx"]:
@@ -103,11 +99,12 @@ def burgers_cole_hopf_grid(
     Example:
         >>> import jax, jax.numpy as jnp
         >>> with jax.enable_x64(True):
-        ...     u = burgers_cole_hopf_grid(jnp.linspace(0, 1, 3), jnp.linspace(-1, 1, 5), nu=0.1)
+        ...     t, x = jnp.linspace(0, 1, 3), jnp.linspace(-1, 1, 5)
+        ...     u = burgers_cole_hopf_grid(t, x, viscosity=0.1)
         >>> u.shape
         (3, 5)
     """
-    _check(nu, quadrature_points)
+    _check(viscosity, quadrature_points)
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     t, x = jnp.asarray(t), jnp.asarray(x)
@@ -116,7 +113,9 @@ def burgers_cole_hopf_grid(
     tt, xx = jnp.meshgrid(t, x, indexing="ij")
     points = jnp.stack([tt.ravel(), xx.ravel()], axis=-1)
     u = jax.lax.map(
-        lambda p: burgers_cole_hopf(p[0], p[1], nu=nu, quadrature_points=quadrature_points),
+        lambda p: burgers_cole_hopf(
+            p[0], p[1], viscosity=viscosity, quadrature_points=quadrature_points
+        ),
         points,
         batch_size=min(batch_size, points.shape[0]),
     )

@@ -12,7 +12,8 @@ The solver works on ``rfft`` coefficients of a real field. Two callables define 
 ``linear(k)`` returns the Fourier symbol :math:`L(k)` and ``nonlinear(u, k)`` returns
 :math:`\widehat{\mathcal{N}(u)}` given the real field ``u`` (so the grid size is known for
 dealiasing); ``k`` are the angular wavenumbers :math:`2\pi m/L` in ``rfft`` order.
-The builders below return these pairs for Allen–Cahn, KdV and viscous Burgers.
+The builders in :mod:`pdes.solvers._spectral_terms` return these pairs for Allen–Cahn, KdV and
+viscous Burgers.
 
 The function is not jitted (``jit`` at the boundary): wrap it with ``jax.jit`` and
 ``static_argnames`` for the callables and the step counts. Use float64 inputs inside
@@ -23,23 +24,13 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, ArrayLike, Complex, Float
 
+from pdes._checks import integer, positive
 from physics import spectral
 
 Linear = Callable[[Float[Array, " m"]], Array]
 Nonlinear = Callable[[Float[Array, " n"], Float[Array, " m"]], Complex[Array, " m"]]
-
-
-def _positive(name: str, value: object) -> None:
-    if isinstance(value, int | float | np.number) and not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-
-
-def _count(name: str, value: object, minimum: int) -> None:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 def etdrk4_coefficients(hl: Array, contour_points: int) -> tuple[Array, ...]:
@@ -105,14 +96,13 @@ def etdrk4(
         raise ValueError(f"u0 must be a 1-D field of at least 4 points, got shape {u0.shape}")
     if not jnp.issubdtype(u0.dtype, jnp.floating):
         u0 = u0.astype(jnp.result_type(float))
-    _positive("length", length)
-    _positive("dt", dt)
-    _count("save_every", save_every, 1)
-    _count("n_saves", n_saves, 0)
-    _count("contour_points", contour_points, 8)
+    positive("etdrk4", length=length, dt=dt)
+    integer("etdrk4", 1, save_every=save_every)
+    integer("etdrk4", 0, n_saves=n_saves)
+    integer("etdrk4", 8, contour_points=contour_points)
 
     n = u0.shape[0]
-    k = spectral.wavenumbers(n, length, real=True).astype(u0.dtype)
+    k = spectral.wavenumbers(n, length / n, real=True, dtype=u0.dtype)
     symbol = jnp.asarray(linear(k))
     if symbol.shape != k.shape:
         raise ValueError(f"linear(k) must have the shape {k.shape} of k, got {symbol.shape}")
@@ -144,82 +134,3 @@ def etdrk4(
 
     _, saved = jax.lax.scan(save, jnp.fft.rfft(u0), None, length=n_saves)
     return jnp.concatenate([u0[None], jnp.fft.irfft(saved, n=n, axis=-1).astype(u0.dtype)])
-
-
-def _odd_derivative(k: Array, n: int) -> Array:
-    """``i k`` with the Nyquist mode of an even grid zeroed (its derivative is not real)."""
-    ik = 1j * k
-    return ik.at[-1].set(0.0) if n % 2 == 0 else ik
-
-
-def _mask(u_hat: Array, n: int, dealias: bool) -> Array:
-    return jnp.where(spectral.dealias_mask((n,)), u_hat, 0.0) if dealias else u_hat
-
-
-def allen_cahn_terms(*, eps: float, rho: float) -> tuple[Linear, Nonlinear]:
-    r"""Allen–Cahn :math:`u_t = \varepsilon u_{xx} + \rho(u - u^3)` as ETDRK4 terms.
-
-    :math:`L(k) = \rho - \varepsilon k^2` and :math:`\mathcal{N}(u) = -\rho u^3`. JAX-PI uses
-    :math:`\varepsilon = 10^{-4}, \rho = 5` on :math:`[-1, 1)` with :math:`u_0 = x^2\cos\pi x`.
-
-    Example:
-        >>> import jax.numpy as jnp
-        >>> x = jnp.linspace(-1, 1, 64, endpoint=False)
-        >>> lin, nl = allen_cahn_terms(eps=1e-4, rho=5.0)
-        >>> u = etdrk4(x**2 * jnp.cos(jnp.pi * x), length=2.0, linear=lin, nonlinear=nl,
-        ...            dt=1e-3, save_every=100, n_saves=2)
-        >>> u.shape
-        (3, 64)
-    """
-    return (
-        lambda k: rho - eps * k**2,
-        lambda u, k: -rho * jnp.fft.rfft(u**3),
-    )
-
-
-def kdv_terms(*, alpha: float, beta: float, dealias: bool = True) -> tuple[Linear, Nonlinear]:
-    r"""KdV :math:`u_t + \alpha u u_x + \beta u_{xxx} = 0` as ETDRK4 terms.
-
-    :math:`L(k) = i\beta k^3` (dispersion, exact in time) and
-    :math:`\hat{\mathcal{N}} = -\tfrac{\alpha}{2} i k\, \widehat{u^2}`, 2/3-dealiased if
-    ``dealias``. JAX-PI uses :math:`\alpha = 1, \beta = 0.022^2` on :math:`[-1, 1)` with
-    :math:`u_0 = \cos\pi x`.
-
-    Example:
-        >>> import jax.numpy as jnp
-        >>> x = jnp.linspace(-1, 1, 64, endpoint=False)
-        >>> lin, nl = kdv_terms(alpha=1.0, beta=0.022**2)
-        >>> u = etdrk4(jnp.cos(jnp.pi * x), length=2.0, linear=lin, nonlinear=nl,
-        ...            dt=1e-4, save_every=100, n_saves=2)
-        >>> u.shape
-        (3, 64)
-    """
-
-    def nonlinear(u: Array, k: Array) -> Array:
-        n = u.shape[0]
-        return _mask(-0.5 * alpha * _odd_derivative(k, n) * jnp.fft.rfft(u**2), n, dealias)
-
-    return (lambda k: 1j * beta * k**3, nonlinear)
-
-
-def burgers_terms(*, nu: float, dealias: bool = True) -> tuple[Linear, Nonlinear]:
-    r"""Viscous Burgers :math:`u_t + u u_x = \nu u_{xx}` as ETDRK4 terms.
-
-    :math:`L(k) = -\nu k^2` and :math:`\hat{\mathcal{N}} = -\tfrac12 i k\, \widehat{u^2}`
-    (conservative form), 2/3-dealiased if ``dealias``.
-
-    Example:
-        >>> import jax.numpy as jnp
-        >>> x = jnp.linspace(-1, 1, 64, endpoint=False)
-        >>> lin, nl = burgers_terms(nu=0.1)
-        >>> u = etdrk4(-jnp.sin(jnp.pi * x), length=2.0, linear=lin, nonlinear=nl,
-        ...            dt=1e-3, save_every=100, n_saves=2)
-        >>> u.shape
-        (3, 64)
-    """
-
-    def nonlinear(u: Array, k: Array) -> Array:
-        n = u.shape[0]
-        return _mask(-0.5 * _odd_derivative(k, n) * jnp.fft.rfft(u**2), n, dealias)
-
-    return (lambda k: -nu * k**2, nonlinear)

@@ -81,7 +81,7 @@ def method_of_lines(
             f"u0 must be 1-D and t_save a non-empty 1-D array, got {u0.shape} and {t_save.shape}"
         )
     n = u0.shape[0]
-    k = spectral.wavenumbers(n, length, real=True).astype(u0.dtype)
+    k = spectral.wavenumbers(n, length / n, real=True, dtype=u0.dtype)
     symbol = jnp.asarray(linear(k))
     if integrating_factor is None:
         integrating_factor = jnp.iscomplexobj(symbol)

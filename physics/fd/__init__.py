@@ -1,6 +1,13 @@
 """Finite-difference operators on uniform grids (orders 2 and 4; periodic, Dirichlet, Neumann)."""
 
-from physics.fd._boundary import BoundaryCondition, Dirichlet, Neumann, Periodic, as_boundary
+from physics.fd._boundary import (
+    BoundaryCondition,
+    Dirichlet,
+    Neumann,
+    Periodic,
+    as_boundaries,
+    as_boundary,
+)
 from physics.fd._operators import (
     arithmetic_mean,
     diff,
@@ -18,6 +25,7 @@ __all__ = [
     "Neumann",
     "Periodic",
     "arithmetic_mean",
+    "as_boundaries",
     "as_boundary",
     "diff",
     "div_a_grad",

@@ -43,6 +43,17 @@ def as_boundary(bc: "BoundaryCondition | str") -> BoundaryCondition:
     if isinstance(bc, str) and bc.lower() in _BY_NAME:
         return _BY_NAME[bc.lower()]()
     raise ValueError(
-        f"unknown boundary condition {bc!r}; use one of {sorted(_BY_NAME)} or a "
-        "physics.fd.Periodic/Dirichlet/Neumann object"
+        f"unknown grid boundary condition {bc!r}; use one of {sorted(_BY_NAME)} or a "
+        "physics.fd.Periodic/Dirichlet/Neumann object (a problem's conditions describe the "
+        "continuous problem, not grid closures)"
     )
+
+
+def as_boundaries(bc, count: int) -> tuple[BoundaryCondition, ...]:
+    """One condition for every one of ``count`` axes, or a sequence of one per axis."""
+    if isinstance(bc, str | Periodic | Dirichlet | Neumann):
+        return (as_boundary(bc),) * count
+    bc = tuple(bc)
+    if len(bc) != count:
+        raise ValueError(f"got {len(bc)} boundary conditions for {count} spatial axes")
+    return tuple(as_boundary(b) for b in bc)

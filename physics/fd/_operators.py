@@ -18,23 +18,31 @@ from collections.abc import Callable, Sequence
 
 import jax.numpy as jnp
 
+from physics._checks import axis_index, positive_spacing
 from physics._types import Array, ArrayLike
-from physics.fd._boundary import BoundaryCondition, Dirichlet, Neumann, Periodic, as_boundary
+from physics.fd._boundary import (
+    BoundaryCondition,
+    Dirichlet,
+    Neumann,
+    Periodic,
+    as_boundaries,
+    as_boundary,
+)
 from physics.fd._stencils import centred_offsets, one_sided_offsets, taylor_weights
 
 _ORDERS = (1, 2)
 _ACCURACIES = (2, 4)
 
 
-def _check_axis(axis: int, ndim: int) -> int:
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of range for a field with {ndim} axes")
-    return axis % ndim
+def _as_field(u: ArrayLike) -> Array:
+    u = jnp.asarray(u)
+    return u if jnp.issubdtype(u.dtype, jnp.inexact) else u.astype(jnp.result_type(float))
 
 
-def _check_spacing(h: float) -> None:
-    if isinstance(h, int | float) and not h > 0:
-        raise ValueError(f"grid spacing must be positive, got {h}")
+def _step(h, u: Array) -> Array:
+    """The grid step in the field's dtype: a float64 step must not promote a float32 field."""
+    positive_spacing(h)
+    return jnp.asarray(h, dtype=u.dtype)
 
 
 def _closure_row(u: Array, row: int, order: int, accuracy: int, h: float, datum) -> Array:
@@ -47,10 +55,12 @@ def _closure_row(u: Array, row: int, order: int, accuracy: int, h: float, datum)
     return value
 
 
-def _boundary_datum(bc: BoundaryCondition, side: str, shape: tuple[int, ...]):
+def _boundary_datum(bc: BoundaryCondition, side: str, like: Array):
+    """The Neumann value on one side, broadcast to a boundary slice ``like`` (None otherwise)."""
     if not isinstance(bc, Neumann):
         return None
-    g = jnp.asarray(bc.left if side == "left" else bc.right)
+    shape = like.shape
+    g = jnp.asarray(bc.left if side == "left" else bc.right, dtype=like.dtype)
     try:
         return jnp.broadcast_to(g, shape)
     except ValueError:
@@ -79,13 +89,13 @@ def diff(
         bc: 'periodic', 'dirichlet', 'neumann' or a condition object (``fd.Neumann(left, right)``
             carries the boundary derivative).
     """
-    u = jnp.asarray(u)
-    axis = _check_axis(axis, u.ndim)
+    u = _as_field(u)
+    axis = axis_index(axis, u.ndim)
     if order not in _ORDERS:
         raise ValueError(f"finite differences support derivative orders {_ORDERS}, got {order}")
     if accuracy not in _ACCURACIES:
         raise ValueError(f"accuracy must be one of {_ACCURACIES}, got {accuracy}")
-    _check_spacing(spacing)
+    spacing = _step(spacing, u)
     bc = as_boundary(bc)
     v = jnp.moveaxis(u, axis, 0)
     n = v.shape[0]
@@ -104,8 +114,8 @@ def diff(
 
     half = accuracy // 2
     interior = sum(w * v[half + s : n - half + s] for s, w in zip(offsets, weights, strict=True))
-    left_datum = _boundary_datum(bc, "left", v.shape[1:])
-    right_datum = _boundary_datum(bc, "right", v.shape[1:])
+    left_datum = _boundary_datum(bc, "left", v[0])
+    right_datum = _boundary_datum(bc, "right", v[0])
     # The right boundary is the left boundary of the reversed field x' = L - x, where the m-th
     # derivative changes sign by (-1)^m and so does the Neumann datum.
     reversed_v = v[::-1]
@@ -122,15 +132,6 @@ def diff(
     return jnp.moveaxis(out / spacing**order, 0, axis)
 
 
-def _per_axis(bc, count: int) -> tuple:
-    if isinstance(bc, str | Periodic | Dirichlet | Neumann):
-        return (bc,) * count
-    bc = tuple(bc)
-    if len(bc) != count:
-        raise ValueError(f"got {len(bc)} boundary conditions for {count} spatial axes")
-    return bc
-
-
 def _check_spatial(u: Array, spacing: Sequence[float]) -> tuple[float, ...]:
     spacing = tuple(spacing)
     if not spacing:
@@ -145,7 +146,7 @@ def _check_spatial(u: Array, spacing: Sequence[float]) -> tuple[float, ...]:
 
 def _along_each_axis(fields, spacing, order: int, accuracy: int, bc) -> list[Array]:
     """``diff`` of ``fields[i]`` along spatial axis ``i``, one result per axis."""
-    bcs = _per_axis(bc, len(spacing))
+    bcs = as_boundaries(bc, len(spacing))
     return [
         diff(field, h, i, order=order, accuracy=accuracy, bc=b)
         for i, (field, h, b) in enumerate(zip(fields, spacing, bcs, strict=True))
@@ -164,7 +165,7 @@ def laplacian(
     The spatial axes are the first ``len(spacing)`` axes of ``u``; ``bc`` is one condition for
     every axis or one per axis.
     """
-    u = jnp.asarray(u)
+    u = _as_field(u)
     spacing = _check_spatial(u, spacing)
     return sum(_along_each_axis([u] * len(spacing), spacing, 2, accuracy, bc))
 
@@ -177,7 +178,7 @@ def gradient(
     bc: BoundaryCondition | str | Sequence = "periodic",
 ) -> Array:
     r""":math:`\nabla u` over the leading ``len(spacing)`` axes, stacked on a new last axis."""
-    u = jnp.asarray(u)
+    u = _as_field(u)
     spacing = _check_spatial(u, spacing)
     return jnp.stack(_along_each_axis([u] * len(spacing), spacing, 1, accuracy, bc), axis=-1)
 
@@ -189,13 +190,15 @@ def divergence(
     accuracy: int = 2,
     bc: BoundaryCondition | str | Sequence = "periodic",
 ) -> Array:
-    r""":math:`\nabla\cdot v = \sum_i \partial v_i / \partial x_i` of ``v[*space, k]``, one
-    component per spatial axis."""
-    v = jnp.asarray(v)
+    r""":math:`\nabla\cdot v = \sum_i \partial v_i / \partial x_i` of ``v[*space, ..., k]``.
+
+    The last axis holds one component per spatial axis; axes between space and it are carried.
+    """
+    v = _as_field(v)
     spacing = _check_spatial(v, spacing)
-    if v.ndim != len(spacing) + 1 or v.shape[-1] != len(spacing):
+    if v.ndim < len(spacing) + 1 or v.shape[-1] != len(spacing):
         raise ValueError(
-            f"divergence needs a field of shape [*space, {len(spacing)}], got {v.shape}"
+            f"divergence needs a field of shape [*space, ..., {len(spacing)}], got {v.shape}"
         )
     components = [v[..., i] for i in range(len(spacing))]
     return sum(_along_each_axis(components, spacing, 1, accuracy, bc))
@@ -226,18 +229,18 @@ def div_a_grad(
     discontinuous ``a`` (Darcy flow); nodes on a non-periodic boundary use the expanded form
     :math:`a u'' + a' u'` with second-order one-sided closures.
     """
-    u = jnp.asarray(u)
+    u = _as_field(u)
     spacing = _check_spatial(u, spacing)
     try:
-        a = jnp.broadcast_to(jnp.asarray(a), u.shape)
+        a = jnp.broadcast_to(jnp.asarray(a, dtype=u.dtype), u.shape)
     except ValueError:
         raise ValueError(
             f"coefficient of shape {jnp.shape(a)} does not match the field of shape {u.shape}"
         ) from None
-    bcs = [as_boundary(b) for b in _per_axis(bc, len(spacing))]
+    bcs = as_boundaries(bc, len(spacing))
     total = jnp.zeros_like(u)
     for i, (h, b) in enumerate(zip(spacing, bcs, strict=True)):
-        _check_spacing(h)
+        h = _step(h, u)
         uv, av = jnp.moveaxis(u, i, 0), jnp.moveaxis(a, i, 0)
         if isinstance(b, Periodic):
             flux = face_mean(av, jnp.roll(av, -1, axis=0)) * (jnp.roll(uv, -1, axis=0) - uv) / h

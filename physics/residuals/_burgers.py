@@ -4,7 +4,7 @@ from physics.residuals._residual import residual
 
 
 @residual
-def burgers(u: Field, *, nu: float) -> Array:
+def burgers(u: Field, *, viscosity: float) -> Array:
     r"""Viscous Burgers: :math:`u_t + u u_x - \nu u_{xx}` at points ``(t, x)``."""
     u.require_ndim(2, "burgers", "(t, x)")
-    return u.d(0) + u.value() * u.d(1) - nu * u.d(1, 2)
+    return u.d(0) + u.value() * u.d(1) - viscosity * u.d(1, 2)

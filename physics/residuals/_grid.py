@@ -21,6 +21,7 @@ from typing import Literal
 import jax.numpy as jnp
 
 from physics import fd, spectral
+from physics._checks import axis_index
 from physics._types import Array, ArrayLike, Coefficient
 from physics.residuals._field import Field, evaluate_on_points
 
@@ -64,22 +65,22 @@ class Grid(Field):
         self.accuracy = accuracy
         self.time = time
         self.time_accuracy = time_accuracy or (2 if accuracy == 2 else 4)
-        n_space = k - int(time)
-        if isinstance(bc, str | fd.Periodic | fd.Dirichlet | fd.Neumann):
-            bc = (bc,) * n_space
-        if len(bc) != n_space:
-            raise ValueError(f"got {len(bc)} boundary conditions for {n_space} spatial axes")
-        self.bc = (fd.Dirichlet(),) * int(time) + tuple(fd.as_boundary(b) for b in bc)
+        self.bc = (fd.Dirichlet(),) * int(time) + fd.as_boundaries(bc, k - int(time))
         self.origin = tuple(origin) if origin is not None else (0.0,) * k
         if len(self.origin) != k:
             raise ValueError(f"origin has {len(self.origin)} entries for {k} coordinate axes")
         self.channels = self.values.ndim == k + 1
 
-    def _like(self, values: Array) -> "Grid":
+    def _like(self, values: Array, *, data_closures: bool = False) -> "Grid":
+        """The same grid holding ``values``; ``data_closures`` replaces Neumann conditions (which
+        describe the unknown, not a coefficient) by one-sided closures from the data."""
+        bc = self.bc[int(self.time) :]
+        if data_closures:
+            bc = tuple(b if isinstance(b, fd.Periodic) else fd.Dirichlet() for b in bc)
         return Grid(
             values,
             self.spacing,
-            bc=self.bc[int(self.time) :],
+            bc=bc,
             accuracy=self.accuracy,
             time=self.time,
             time_accuracy=self.time_accuracy,
@@ -94,9 +95,7 @@ class Grid(Field):
         return self.values
 
     def _check_axis(self, axis: int) -> int:
-        if not -self.ndim <= axis < self.ndim:
-            raise ValueError(f"axis {axis} is out of range for a grid with {self.ndim} axes")
-        return axis % self.ndim
+        return axis_index(axis, self.ndim, "a grid with {ndim} axes")
 
     def d(self, axis: int, order: int = 1) -> Array:
         axis = self._check_axis(axis)
@@ -105,7 +104,7 @@ class Grid(Field):
         if self.accuracy == "spectral" and not is_time:
             if not isinstance(bc, fd.Periodic):
                 raise ValueError(f"spectral derivatives need a periodic axis; axis {axis} is {bc}")
-            return spectral.diff(self.values, self.values.shape[axis] * h, axis, order)
+            return spectral.diff(self.values, h, axis, order=order)
         accuracy = self.time_accuracy if is_time else self.accuracy
         if order <= 2:
             return fd.diff(self.values, h, axis, order=order, accuracy=accuracy, bc=bc)
@@ -126,7 +125,7 @@ class Grid(Field):
         a = jnp.broadcast_to(self.coefficient(a), self.values.shape)
         if self.accuracy != 2:
             # Smooth coefficients: a Δu + ∇a·∇u with the grid's higher-order derivatives.
-            coefficient = self._like(a)
+            coefficient = self._like(a, data_closures=True)
             return sum(a * self.d(ax, 2) + coefficient.d(ax) * self.d(ax) for ax in axes)
         total = 0.0
         for axis in map(self._check_axis, axes):
@@ -152,9 +151,18 @@ class Grid(Field):
         return jnp.stack(jnp.meshgrid(*axes, indexing="ij"), axis=-1)
 
     def coefficient(self, c: Coefficient) -> Array:
-        if not callable(c):
-            return jnp.asarray(c)
-        values = evaluate_on_points(c, self.points())
+        """A constant, an array on the grid (``[*grid]`` or ``[*grid, C]``) or a function of the
+        point, as an array that combines with the values without silent broadcasting."""
+        if callable(c):
+            values = evaluate_on_points(c, self.points())
+        else:
+            values = jnp.asarray(c)
+            grid = self.values.shape[: self.ndim]
+            if values.ndim and values.shape[: self.ndim] != grid:
+                raise ValueError(
+                    f"a coefficient array of shape {values.shape} does not match the grid "
+                    f"{grid}; give a scalar, [*grid] or [*grid, C]"
+                )
         if self.channels and values.ndim == self.ndim:
             values = values[..., None]
         return values

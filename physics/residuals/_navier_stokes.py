@@ -11,7 +11,7 @@ from physics.residuals._residual import residual
 
 
 @residual
-def navier_stokes_vorticity(u: Field, *, viscosity: float, forcing: Coefficient = 0.0) -> Array:
+def navier_stokes_vorticity(u: Field, *, viscosity: float, source: Coefficient = 0.0) -> Array:
     r"""Vorticity transport and the streamfunction Poisson equation at points ``(t, x, y)``.
 
     The field has two components :math:`(\omega, \psi)`, with velocity
@@ -30,21 +30,22 @@ def navier_stokes_vorticity(u: Field, *, viscosity: float, forcing: Coefficient 
         + vx * omega.d(1)
         + vy * omega.d(2)
         - viscosity * omega.laplacian((1, 2))
-        - omega.coefficient(forcing)
+        - omega.coefficient(source)
     )
     poisson = psi.laplacian((1, 2)) + omega.value()
     return jnp.stack([transport, poisson], axis=-1)
 
 
-def vorticity_streamfunction(omega: ArrayLike, lengths: Sequence[float]) -> Array:
+def vorticity_streamfunction(omega: ArrayLike, spacing: Sequence[float]) -> Array:
     r"""Stack a periodic vorticity trajectory ``omega[T, nx, ny]`` with its streamfunction.
 
-    Solves :math:`\Delta\psi = -\omega` spectrally on each frame and returns ``[T, nx, ny, 2]``,
-    the channel-last grid field that :func:`navier_stokes_vorticity` expects.
+    Solves :math:`\Delta\psi = -\omega` spectrally on each frame (``spacing`` = the two grid
+    steps) and returns ``[T, nx, ny, 2]``, the channel-last grid field that
+    :func:`navier_stokes_vorticity` expects.
     """
     omega = jnp.asarray(omega)
     if omega.ndim != 3:
         raise ValueError(f"expected a vorticity trajectory [T, nx, ny], got shape {omega.shape}")
     frames_last = jnp.moveaxis(omega, 0, -1)
-    psi = jnp.moveaxis(spectral.inverse_laplacian(-frames_last, lengths), -1, 0)
+    psi = jnp.moveaxis(spectral.inverse_laplacian(-frames_last, spacing), -1, 0)
     return jnp.stack([omega, psi], axis=-1)

@@ -1,6 +1,7 @@
 """Turn one equation definition into a residual usable on callables and on grids."""
 
 import functools
+import inspect
 from collections.abc import Callable
 
 from physics._types import Array, Point
@@ -16,8 +17,14 @@ def residual(equation: Callable[..., Array]) -> Callable:
     - ``name(Grid(...), **coefficients)`` returns the residual on every grid node.
     """
 
+    signature = inspect.signature(equation)
+
     @functools.wraps(equation)
     def build(u, /, **coefficients):
+        try:  # a missing or misspelt coefficient fails here, not at the first traced call
+            signature.bind(u, **coefficients)
+        except TypeError as error:
+            raise TypeError(f"{equation.__name__}: {error}") from None
         if isinstance(u, Grid):
             return equation(u, **coefficients)
         if isinstance(u, Field):

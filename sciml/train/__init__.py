@@ -1,0 +1,33 @@
+"""The training core shared by every model family: state, jitted multi-step updates, the fit
+loop with metrics, evaluation, orbax checkpoints, resumption and a divergence guard, and data
+parallelism over a device mesh."""
+
+from sciml.train._checkpoint import Checkpoints
+from sciml.train._loop import FitResult, TrainingDiverged, fit
+from sciml.train._metrics_log import MetricsLog
+from sciml.train._sharding import (
+    batch_sharding,
+    data_mesh,
+    global_batch,
+    replicate,
+    replicated,
+    shard_batch,
+)
+from sciml.train._state import TrainState
+from sciml.train._step import make_train_step
+
+__all__ = [
+    "Checkpoints",
+    "FitResult",
+    "MetricsLog",
+    "TrainState",
+    "TrainingDiverged",
+    "batch_sharding",
+    "data_mesh",
+    "fit",
+    "global_batch",
+    "make_train_step",
+    "replicate",
+    "replicated",
+    "shard_batch",
+]
