@@ -141,16 +141,21 @@ def fit(
                     f"training diverged: the loss is {row['loss']} at step {row['step']}; "
                     + (f"the last good checkpoint is {last}" if last else "no checkpoint was saved")
                 )
-        logged = rows[-1] | {"wall_time": wall()}
-        history.append(logged)
-        log.append([logged])
-        bar.update(logged["step"] - bar.n)
-        bar.set_postfix(loss=f"{logged['loss']:.3e}")
+        now = wall()
+        logged = [
+            row | {"wall_time": now}
+            for row in rows
+            if row["step"] % log_every == 0 or row["step"] == steps
+        ]
+        history.extend(logged)
+        log.append(logged)
+        bar.update(rows[-1]["step"] - bar.n)
+        bar.set_postfix(loss=f"{rows[-1]['loss']:.3e}")
 
     def checkpoint(metrics: dict | None) -> None:
         if checkpoints is None:
             return
-        if not bool(jnp.isfinite(optax.global_norm(state.params))):
+        if not bool(jnp.isfinite(optax.tree.norm(state.params))):
             last = checkpoints.path()
             raise TrainingDiverged(
                 f"training diverged: the parameters are not finite at step {step}; "

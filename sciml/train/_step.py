@@ -71,7 +71,7 @@ def make_train_step(
         )
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        metrics = {"loss": loss, **terms, "grad_norm": optax.global_norm(grads)}
+        metrics = {"loss": loss, **terms, "grad_norm": optax.tree.norm(grads)}
         if learning_rate is not None:
             metrics["learning_rate"] = jnp.asarray(learning_rate(state.step))
         new = state.replace(
