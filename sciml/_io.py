@@ -11,6 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 import jax
+import numpy as np
 
 PACKAGES = ("sciml-jax", "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "diffrax", "numpy")
 
@@ -51,6 +52,16 @@ def write_json(path: str | os.PathLike, obj: Mapping) -> Path:
 
 def write_jsonl(path: str | os.PathLike, rows: Iterable[Mapping]) -> Path:
     return write_text(path, "".join(json.dumps(row, default=str) + "\n" for row in rows))
+
+
+def write_npz(path: str | os.PathLike, **arrays) -> Path:
+    """Named arrays as one ``.npz`` file (readable without pickle)."""
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as f:
+            np.savez(f, **arrays)
+
+    return atomic_write(path, write)
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict]:

@@ -4,6 +4,8 @@ Sub-commands (each has ``--help``):
 
 - ``sciml demo``: the quick PDE demo (reference solutions checked, operator convergence orders,
   a figure).
+- ``sciml pinn PROBLEM [--config V] [--steps N] [--seed S] [--out DIR] [--set key=value ...]``:
+  train and evaluate a PINN (configs in :mod:`sciml.configs`).
 - ``sciml bench SUITE [--quick]``: run a benchmark suite, write its rows, print its table.
 - ``sciml problems``: the problem catalogue with default parameters.
 - ``sciml report``: regenerate the README tables from committed result rows.
@@ -65,6 +67,27 @@ def _bench(args) -> None:
     print(f"\nwrote {len(rows)} rows to {out / 'rows.jsonl'}")
 
 
+def _pinn(args) -> None:
+    from sciml import config as config_lib
+    from sciml import configs
+    from sciml.pinn import train_and_evaluate
+
+    config = configs.get(args.problem, args.config)
+    overrides = list(args.set or [])
+    if args.steps is not None:
+        overrides.append(f"optim.steps={args.steps}")
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    config = config_lib.override(config, overrides)
+    out = Path(args.out or f"runs/pinn/{args.problem}-{args.config}-seed{config.seed}")
+    result = train_and_evaluate(config, out, progress=not args.quiet)
+    print(
+        f"{args.problem}: relative L2 {result['rel_l2']:.3e}, max error {result['max_error']:.3e}, "
+        f"{result['wall_seconds']:.1f} s ({result['adam_steps']} Adam + {result['lbfgs_steps']} "
+        f"L-BFGS steps); run directory {out}"
+    )
+
+
 def _problems(args) -> None:
     import pdes
 
@@ -96,6 +119,16 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="runs/demo", help="run directory (default: runs/demo)")
     demo.add_argument("--full", action="store_true", help="published time steps (slower)")
     demo.set_defaults(run=_demo)
+
+    pinn = sub.add_parser("pinn", help="train and evaluate a PINN on a problem")
+    pinn.add_argument("problem", help="problem name (see `sciml problems`)")
+    pinn.add_argument("--config", default="default", help="config variant (default: default)")
+    pinn.add_argument("--steps", type=int, help="Adam steps (optim.steps)")
+    pinn.add_argument("--seed", type=int, help="random seed")
+    pinn.add_argument("--out", help="run directory (default: runs/pinn/PROBLEM-CONFIG-seedS)")
+    pinn.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key")
+    pinn.add_argument("--quiet", action="store_true", help="no progress bar")
+    pinn.set_defaults(run=_pinn)
 
     bench = sub.add_parser("bench", help="run a benchmark suite")
     bench.add_argument("suite", help="convergence | laplacian | references")

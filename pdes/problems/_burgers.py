@@ -39,7 +39,7 @@ class Burgers(ExactProblem):
 
     @property
     def boundary(self):
-        return (Dirichlet(lambda z: jnp.zeros((), z.dtype)),)
+        return (Dirichlet(),)
 
     @property
     def initial(self):

@@ -10,7 +10,7 @@ from pdes.problems._checks import axes_from
 from pdes.problems._exact import ExactProblem
 from physics import residuals
 
-_ZERO = Dirichlet(lambda z: jnp.zeros((), z.dtype))
+_ZERO = Dirichlet()
 
 
 @register

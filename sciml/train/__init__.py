@@ -3,6 +3,7 @@ loop with metrics, evaluation, orbax checkpoints, resumption and a divergence gu
 parallelism over a device mesh."""
 
 from sciml.train._checkpoint import Checkpoints
+from sciml.train._lbfgs import lbfgs, make_lbfgs_step
 from sciml.train._loop import FitResult, TrainingDiverged, fit
 from sciml.train._metrics_log import MetricsLog
 from sciml.train._sharding import (
@@ -26,6 +27,8 @@ __all__ = [
     "data_mesh",
     "fit",
     "global_batch",
+    "lbfgs",
+    "make_lbfgs_step",
     "make_train_step",
     "replicate",
     "replicated",

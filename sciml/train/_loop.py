@@ -74,6 +74,7 @@ def fit(
     checkpoint_every: int | None = None,
     best_metric: str | None = None,
     progress: bool = True,
+    stage: str | None = None,
 ) -> FitResult:
     """Train ``state`` with ``step_fn`` (from :func:`make_train_step`) until ``steps`` steps.
 
@@ -89,6 +90,8 @@ def fit(
             ``steps_per_call``); evaluation and a checkpoint also happen at the end.
         best_metric: evaluation metric whose minimum marks the best checkpoint.
         progress: show a progress bar.
+        stage: name of this training stage (e.g. "adam", "lbfgs"): its checkpoints go to
+            ``checkpoints/STAGE`` and its rows carry ``"stage"``, so stages share a run directory.
 
     Raises:
         TrainingDiverged: the loss or the parameters became NaN or infinite; the message names
@@ -106,9 +109,10 @@ def fit(
     )
     writer = jax.process_index() == 0
     run_dir = None if run_dir is None else Path(run_dir)
-    checkpoints = (
-        None if run_dir is None else Checkpoints(run_dir / "checkpoints", best_metric=best_metric)
-    )
+    checkpoints = None
+    if run_dir is not None:
+        directory = run_dir / "checkpoints" / (stage or "")
+        checkpoints = Checkpoints(directory, best_metric=best_metric)
     log = MetricsLog(
         run_dir / "metrics.jsonl" if run_dir else Path("."), enabled=bool(run_dir and writer)
     )
@@ -117,7 +121,7 @@ def fit(
     if checkpoints is not None and checkpoints.latest_step() is not None:
         state = checkpoints.restore(state)
         resumed_from = int(state.step)
-        history = log.truncate_after(resumed_from)
+        history = log.truncate_after(resumed_from, stage)
         wall_offset = float(history[-1]["wall_time"]) if history else 0.0
     step = int(state.step)
     evaluations: list[dict] = [row for row in history if "eval" in row]
@@ -142,8 +146,9 @@ def fit(
                     + (f"the last good checkpoint is {last}" if last else "no checkpoint was saved")
                 )
         now = wall()
+        tag = {} if stage is None else {"stage": stage}
         logged = [
-            row | {"wall_time": now}
+            row | tag | {"wall_time": now}
             for row in rows
             if row["step"] % log_every == 0 or row["step"] == steps
         ]
@@ -177,6 +182,7 @@ def fit(
                 flush()
                 result = {k: float(v) for k, v in evaluate(state).items()}
                 row = {"step": step, "eval": True, **result, "wall_time": wall()}
+                row |= {} if stage is None else {"stage": stage}
                 evaluations.append(row)
                 log.append([row])
             if step % checkpoint_every == 0 or done:

@@ -34,12 +34,13 @@ class MetricsLog:
                 break  # a line cut short by a kill: everything after it is dropped too
         return rows
 
-    def truncate_after(self, step: int) -> list[dict]:
-        """Keep the rows up to ``step`` (atomically); returns them."""
-        kept = [row for row in self.rows() if row.get("step", 0) <= step]
+    def truncate_after(self, step: int, stage: str | None = None) -> list[dict]:
+        """Drop this ``stage``'s rows past ``step`` (atomically); returns the stage's rows kept."""
+        rows = self.rows()
+        kept = [r for r in rows if r.get("stage") != stage or r.get("step", 0) <= step]
         if self.enabled:
             _io.write_jsonl(self.path, kept)
-        return kept
+        return [r for r in kept if r.get("stage") == stage]
 
     def append(self, rows: list[dict]) -> None:
         if not self.enabled or not rows:

@@ -40,10 +40,13 @@ class TrainState(struct.PyTreeNode):
     ) -> "TrainState":
         """Initial state: step 0, ``optimizer.init(params)``, ``weights`` (default ``{}``)."""
         key = jax.random.PRNGKey(seed) if isinstance(seed, int) else jnp.asarray(seed)
+        # own copies: an optimiser state may hold the parameter arrays themselves (L-BFGS), and a
+        # donated state must not contain the same buffer twice
+        copy = lambda tree: jax.tree.map(lambda x: jnp.array(x, copy=True), tree)
         return cls(
             step=jnp.zeros((), jnp.int32),
             params=params,
-            opt_state=optimizer.init(params),
-            weights={} if weights is None else weights,
+            opt_state=copy(optimizer.init(params)),
+            weights=copy({} if weights is None else weights),
             key=key,
         )

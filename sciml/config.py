@@ -1,0 +1,93 @@
+"""Typed, frozen experiment configs and ``--set key=value`` overrides.
+
+A config is a frozen dataclass whose fields are scalars, strings, tuples or nested frozen
+dataclasses. :func:`override` applies dotted ``key=value`` strings, converting each value to the
+field's type; an unknown key or a value of the wrong type is a ``ValueError`` naming the key.
+
+>>> import dataclasses
+>>> @dataclasses.dataclass(frozen=True)
+... class Optim:
+...     steps: int = 100
+...     learning_rate: float = 1e-3
+>>> @dataclasses.dataclass(frozen=True)
+... class Config:
+...     optim: Optim = Optim()
+...     name: str = "run"
+>>> override(Config(), ["optim.steps=500", "name=long"])
+Config(optim=Optim(steps=500, learning_rate=0.001), name='long')
+"""
+
+import ast
+import dataclasses
+import typing
+from collections.abc import Iterable
+from typing import Any
+
+
+def _keys(config, prefix: str = "") -> list[str]:
+    keys = []
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if dataclasses.is_dataclass(value):
+            keys += _keys(value, f"{prefix}{field.name}.")
+        else:
+            keys.append(prefix + field.name)
+    return keys
+
+
+def _convert(key: str, text: str, current: Any, annotation: Any) -> Any:
+    """``text`` as a value of the field's type (judged from its annotation and current value)."""
+    kind = type(current)
+    try:
+        if kind is bool:
+            if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError
+            return text.lower() in ("true", "1", "yes")
+        if kind is int:
+            return int(text)
+        if kind is float:
+            return float(text)
+        if kind is str:
+            return text
+        if kind is tuple or typing.get_origin(annotation) is tuple:
+            value = ast.literal_eval(text)
+            return tuple(value) if isinstance(value, list | tuple) else (value,)
+        if current is None:
+            return None if text.lower() == "none" else ast.literal_eval(text)
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise ValueError(f"config key {key!r}: cannot read {text!r} as {kind.__name__}") from None
+
+
+def _set(config, path: list[str], text: str, full_key: str):
+    field_types = {f.name: f.type for f in dataclasses.fields(config)}
+    name = path[0]
+    if name not in field_types:
+        prefix = full_key[: len(full_key) - len(".".join(path))]
+        valid = ", ".join(_keys(config, prefix))
+        raise ValueError(f"unknown config key {full_key!r}; valid keys: {valid}")
+    current = getattr(config, name)
+    if len(path) > 1:
+        if not dataclasses.is_dataclass(current):
+            raise ValueError(f"unknown config key {full_key!r}: {name!r} has no sub-keys")
+        return dataclasses.replace(config, **{name: _set(current, path[1:], text, full_key)})
+    if dataclasses.is_dataclass(current):
+        raise ValueError(f"config key {full_key!r} is a section; set one of its keys")
+    hints = typing.get_type_hints(type(config))
+    value = _convert(full_key, text, current, hints.get(name, field_types[name]))
+    return dataclasses.replace(config, **{name: value})
+
+
+def override(config, assignments: Iterable[str]):
+    """A copy of ``config`` with each ``"dotted.key=value"`` applied (dataclass validation runs)."""
+    for assignment in assignments:
+        if "=" not in assignment:
+            raise ValueError(f"override {assignment!r} is not of the form key=value")
+        key, text = assignment.split("=", 1)
+        config = _set(config, key.strip().split("."), text.strip(), key.strip())
+    return config
+
+
+def to_dict(config) -> dict:
+    """The config as plain JSON-ready data."""
+    return dataclasses.asdict(config)

@@ -1,0 +1,54 @@
+r"""L-BFGS steps on a fixed batch, scanned several iterations per call.
+
+``optax.lbfgs`` with its zoom line search needs the loss as a function of the parameters: the
+batch (e.g. a fixed set of collocation points) is held constant, as a quasi-Newton method
+requires. The state is the same :class:`TrainState`, so :func:`fit` logs, checkpoints and resumes
+an L-BFGS stage exactly like a first-order one.
+"""
+
+from collections.abc import Callable
+
+import jax
+import optax
+
+from sciml.train._state import TrainState
+from sciml.train._step import LossFn
+
+
+def lbfgs(memory_size: int = 50) -> optax.GradientTransformationExtraArgs:
+    """``optax.lbfgs`` with the zoom line search (strong Wolfe conditions)."""
+    return optax.lbfgs(memory_size=memory_size)
+
+
+def make_lbfgs_step(
+    loss_fn: LossFn,
+    optimizer: optax.GradientTransformationExtraArgs,
+    *,
+    steps_per_call: int = 100,
+) -> Callable[[TrainState, object], tuple[TrainState, dict]]:
+    """Build ``step(state, batch) -> (state, metrics)``: ``steps_per_call`` L-BFGS iterations.
+
+    ``loss_fn(params, batch, key, weights) -> (loss, terms)`` is evaluated on the same ``batch``
+    and key at every iteration (deterministic, as the line search assumes).
+    """
+    if not isinstance(steps_per_call, int) or steps_per_call < 1:
+        raise ValueError(f"steps_per_call must be a positive integer, got {steps_per_call!r}")
+
+    def step(state: TrainState, batch):
+        def objective(params):
+            return loss_fn(params, batch, state.key, state.weights)[0]
+
+        value_and_grad = optax.value_and_grad_from_state(objective)
+
+        def body(carry: TrainState, _):
+            value, grads = value_and_grad(carry.params, state=carry.opt_state)
+            updates, opt_state = optimizer.update(
+                grads, carry.opt_state, carry.params, value=value, grad=grads, value_fn=objective
+            )
+            params = optax.apply_updates(carry.params, updates)
+            metrics = {"loss": value, "grad_norm": optax.tree.norm(grads)}
+            return carry.replace(step=carry.step + 1, params=params, opt_state=opt_state), metrics
+
+        return jax.lax.scan(body, state, None, length=steps_per_call)
+
+    return jax.jit(step, donate_argnums=0)
