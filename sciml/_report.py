@@ -8,8 +8,8 @@ never from hand-typed numbers.
 import re
 from pathlib import Path
 
-from pdes import benchmarks
 from sciml import _io
+from sciml import bench as benchmarks
 
 _BLOCK = re.compile(r"(<!-- table:(\w+) -->\n)(.*?)(<!-- /table:\2 -->)", re.DOTALL)
 

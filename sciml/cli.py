@@ -31,7 +31,7 @@ def _demo(args) -> None:
 
 
 def _bench(args) -> None:
-    from pdes import benchmarks
+    from sciml import bench as benchmarks
 
     if args.suite not in benchmarks.SUITES:
         raise ValueError(
@@ -43,7 +43,7 @@ def _bench(args) -> None:
         out / "config.json", {"command": f"bench {args.suite}", "quick": args.quick, **environment}
     )
     start = time.perf_counter()
-    rows = benchmarks.SUITES[args.suite](quick=args.quick)
+    rows = benchmarks.SUITES[args.suite](quick=args.quick, out=out / "runs")
     provenance = {
         "commit": environment["commit"],
         "jax": environment["versions"]["jax"],
@@ -131,7 +131,7 @@ def parser() -> argparse.ArgumentParser:
     pinn.set_defaults(run=_pinn)
 
     bench = sub.add_parser("bench", help="run a benchmark suite")
-    bench.add_argument("suite", help="convergence | laplacian | references")
+    bench.add_argument("suite", help="convergence | laplacian | references | pinn")
     bench.add_argument("--quick", action="store_true", help="smaller, faster setting")
     bench.add_argument("--out", help="run directory (default: runs/bench/SUITE)")
     bench.set_defaults(run=_bench)

@@ -1,0 +1,22 @@
+"""Benchmark suites of the whole stack: the numerics suites of :mod:`pdes.benchmarks` and the
+training suites defined here. ``SUITES[name](quick, out)`` returns result rows (``out`` holds
+any run directories a suite makes); :func:`table` renders them."""
+
+from pdes import benchmarks as _numerics
+from sciml.bench._pinn import pinn_rows, pinn_table
+
+
+def _numeric(suite):
+    return lambda quick=False, out=None: _numerics.SUITES[suite](quick=quick)
+
+
+SUITES = {**{name: _numeric(name) for name in _numerics.SUITES}, "pinn": pinn_rows}
+
+
+def table(suite: str, rows: list[dict]) -> str:
+    if suite == "pinn":
+        return pinn_table(rows)
+    return _numerics.table(suite, rows)
+
+
+__all__ = ["SUITES", "pinn_rows", "pinn_table", "table"]

@@ -1,0 +1,85 @@
+"""The PINN suite: problems x configs x seeds, one row per run, a table of mean +- std.
+
+Published numbers are shown beside ours only where the setting matches (see
+``../shared/reference/published-numbers.md``); the ``setting`` column says how they differ.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from pdes import tables
+from sciml import configs
+from sciml.pinn import train_and_evaluate
+
+PUBLISHED = {
+    "burgers": (
+        "~4e-3",
+        "DeepXDE Burgers example (issue 3: 2-20-20-20-1, 15k Adam + L-BFGS, ~4 min, 2 CPUs)",
+    ),
+    "allen_cahn": ("5.37e-5", "JAX-PI README (GPU, 300k steps, batch 8192)"),
+    "advection": ("6.88e-4", "JAX-PI README, c = 100 (GPU, 200k steps)"),
+    "kdv": ("4.27e-4", "PirateNet, JAX-PI pirate branch (GPU, 200k steps)"),
+    "wave": ("9.79e-2", "PINNacle Wave1d-C, best method NTK [secondary] (20k Adam steps)"),
+}
+
+TASKS = {
+    # (problem, config variant, seeds)
+    "quick": [("burgers", "quick", (0, 1, 2))],
+    "full": [("burgers", "quick", (0, 1, 2)), ("burgers", "long", (0,))],
+}
+
+
+def pinn_rows(quick: bool = False, out: str | Path | None = None) -> list[dict]:
+    """Train every task; one row per (problem, config, seed)."""
+    rows = []
+    base = Path(out if out is not None else "runs/bench/pinn/runs")
+    for problem, variant, seeds in TASKS["quick" if quick else "full"]:
+        for seed in seeds:
+            config = configs.get(problem, variant).replace(seed=seed)
+            result = train_and_evaluate(
+                config, base / f"{problem}-{variant}-{seed}", progress=False
+            )
+            rows.append({"suite": "pinn", "config": variant, **result})
+    return rows
+
+
+def pinn_table(rows: list[dict]) -> str:
+    """Mean +- std over seeds per (problem, config), with the published number where it fits."""
+    groups: dict = {}
+    for row in rows:
+        groups.setdefault((row["problem"], row["config"]), []).append(row)
+    summary = []
+    for (problem, variant), runs in groups.items():
+        errors = np.array([r["rel_l2"] for r in runs])
+        walls = np.array([r["wall_seconds"] for r in runs])
+        published, source = PUBLISHED.get(problem, (None, None))
+        summary.append(
+            {
+                "problem": problem,
+                "config": variant,
+                "seeds": len(runs),
+                "steps": f"{runs[0]['adam_steps']} Adam + {runs[0]['lbfgs_steps']} L-BFGS",
+                "wall": f"{walls.mean():.0f} ± {walls.std():.0f}",
+                "steps_per_second": float(np.mean([r["steps_per_second"] for r in runs])),
+                "rel_l2": f"{errors.mean():.2e} ± {errors.std():.1e}",
+                "best": float(errors.min()),
+                "published": published,
+                "source": source,
+            }
+        )
+    return tables.markdown(
+        summary,
+        [
+            ("problem", "problem", "{}"),
+            ("config", "config", "{}"),
+            ("seeds", "seeds", "{}"),
+            ("steps", "steps", "{}"),
+            ("wall s", "wall", "{}"),
+            ("steps/s", "steps_per_second", "{:.0f}"),
+            ("rel. L2 (mean ± std)", "rel_l2", "{}"),
+            ("best seed", "best", "{:.2e}"),
+            ("published", "published", "{}"),
+            ("source and setting", "source", "{}"),
+        ],
+    )
