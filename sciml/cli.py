@@ -43,13 +43,18 @@ def _bench(args) -> None:
         out / "config.json", {"command": f"bench {args.suite}", "quick": args.quick, **environment}
     )
     start = time.perf_counter()
-    rows = benchmarks.SUITES[args.suite](quick=args.quick, out=out / "runs")
+    only = None if args.only is None else [name for name in args.only.split(",") if name]
+    rows = benchmarks.SUITES[args.suite](quick=args.quick, out=out / "runs", only=only)
     provenance = {
         "commit": environment["commit"],
         "jax": environment["versions"]["jax"],
         "device": f"{environment['devices'][0]} ({environment['cpu_count']} host cores)",
     }
     rows = [{**row, **provenance} for row in rows]
+    if only is not None and (out / "rows.jsonl").exists():
+        # a partial run replaces its own tasks' rows and keeps the others
+        kept = [r for r in _io.read_jsonl(out / "rows.jsonl") if r.get("problem") not in only]
+        rows = kept + rows
     _io.write_jsonl(out / "rows.jsonl", rows)
     table = benchmarks.table(args.suite, rows)
     _io.write_json(
@@ -134,6 +139,9 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("suite", help="convergence | laplacian | references | pinn")
     bench.add_argument("--quick", action="store_true", help="smaller, faster setting")
     bench.add_argument("--out", help="run directory (default: runs/bench/SUITE)")
+    bench.add_argument(
+        "--only", metavar="NAMES", help="pinn: only these problems (comma-separated), merged"
+    )
     bench.set_defaults(run=_bench)
 
     problems = sub.add_parser("problems", help="list the problem catalogue")

@@ -1,7 +1,9 @@
 """PINN engine: configs, loss terms against exact solutions, causal and balanced weights, RAD,
 hard constraints, and one small end-to-end run with resumption."""
 
+import itertools
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +20,7 @@ from sciml.pinn import (
     OptimConfig,
     PINNConfig,
     SamplingConfig,
+    _windows,
     build_model,
     causal_loss,
     make_terms,
@@ -25,7 +28,13 @@ from sciml.pinn import (
 )
 from sciml.pinn._adaptive import rad_points
 from sciml.pinn._build import periodic_axes
-from sciml.pinn._loss import grad_norm_update, make_term_losses
+from sciml.pinn._loss import (
+    POINTWISE,
+    grad_norm_update,
+    make_loss,
+    make_term_losses,
+    self_adaptive_update,
+)
 from sciml.pinn._terms import Term
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,6 +158,41 @@ def test_rad_concentrates_points_where_the_residual_is_large():
     assert 0.85 < share < 0.97  # expected 0.917 (a uniform draw would give 0.1)
 
 
+def test_self_adaptive_weights_weigh_points_and_rise_with_their_residual():
+    # residual r(z) = z at fixed points 1, 2, 3: squares 1, 4, 9 (mean 14/3)
+    term = Term("residual", lambda key, n: jnp.zeros((n, 1)), lambda u, z: u(z))
+    apply_u = lambda p: lambda z: p * z[0]
+    points = {"residual": jnp.array([[1.0], [2.0], [3.0]])}
+    term_losses = make_term_losses([term], apply_u)
+    loss_fn = make_loss(term_losses, [term], {"residual": 3}, fixed=points)
+    weights = {"residual": jnp.array(1.0), POINTWISE: {"residual": jnp.array([1.0, 0.0, 2.0])}}
+    loss, _ = loss_fn(jnp.array(1.0), None, jax.random.key(0), weights)
+    assert float(loss) == pytest.approx((1 * 1 + 0 * 4 + 2 * 9) / 3)
+    update = self_adaptive_update([term], apply_u, points, rate=0.3)
+    raised = update(jnp.array(1.0), None, jax.random.key(0), weights)[POINTWISE]["residual"]
+    # ascent along dL/dmu_j = r_j^2 / N, normalised so the mean weight rises by the rate
+    np.testing.assert_allclose(raised, [1.0, 0.0, 2.0] + 0.3 * np.array([1, 4, 9]) / (14 / 3))
+    assert float(jnp.mean(raised)) == pytest.approx(1.0 + 0.3)
+
+
+def test_time_windows_split_the_interval_and_hand_over_value_and_rate():
+    problem = pdes.get("wave")
+    spans = _windows.spans(problem, 4)
+    t0, t1 = problem.domain.time
+    assert spans[0][0] == t0 and spans[-1][1] == t1
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
+    times = np.linspace(t0, t1, 41)
+    owners = sum(_windows.mask(times, span, i == 0).astype(int) for i, span in enumerate(spans))
+    np.testing.assert_array_equal(owners, 1)  # every grid time belongs to exactly one window
+    u = lambda z: jnp.sin(3 * z[0]) * z[1] ** 2
+    value, rate = _windows.handoff(u, 0.5, 2)
+    x = jnp.array([0.7])
+    assert float(value(x)) == pytest.approx(np.sin(1.5) * 0.49, rel=1e-6)
+    assert float(rate(x)) == pytest.approx(3 * np.cos(1.5) * 0.49, rel=1e-6)
+    with pytest.raises(ValueError, match="time-dependent"):
+        _windows.spans(pdes.get("poisson"), 2)
+
+
 TINY = PINNConfig(
     problem="burgers",
     reference_params=(("nt", 21), ("nx", 33)),
@@ -182,6 +226,53 @@ def test_end_to_end_run_directory_and_resumption(tmp_path):
     assert config["config"]["matmul_precision"] == "highest" and config["versions"]["jax"]
     again = train_and_evaluate(TINY, tmp_path, progress=False)  # resumes both finished stages
     assert again["rel_l2"] == result["rel_l2"]
+
+
+def test_time_marching_with_self_adaptive_weights_end_to_end(tmp_path):
+    changes = ["time_windows=2", "weighting.scheme=self_adaptive", "weighting.every=50"]
+    changes += ["optim.steps=100", "optim.lbfgs_steps=50"]
+    config = config_lib.override(TINY, changes)
+    result = train_and_evaluate(config, tmp_path, progress=False)
+    assert result["time_windows"] == 2 and 0 < result["rel_l2"] < 1.0
+    stages = {p.name for p in (tmp_path / "checkpoints").iterdir()}
+    assert stages == {"adam_w0", "lbfgs_w0", "adam_w1", "lbfgs_w1"}
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    # the point weights grew: the largest is above the mean
+    assert max(r.get("weight_residual_max", 0) for r in rows) > 1.0
+    with np.load(tmp_path / "prediction.npz") as saved:
+        assert np.all(np.isfinite(saved["prediction"])) and saved["prediction"].shape == (21, 33)
+
+
+def _losses(run_dir: Path) -> np.ndarray:
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return np.array([r["loss"] for r in rows if "loss" in r])
+
+
+def test_four_devices_train_like_one(tmp_path):
+    # collocation points drawn inside the step and split over 4 simulated devices: the same
+    # points, the gradient summed in another order (float32 rounding ~1e-7 per step, see
+    # tests/test_distributed.py), so the Adam losses agree to 1e-5
+    config = config_lib.override(TINY, ["optim.lbfgs_steps=0", "optim.steps=100"])
+    script = (
+        "import sys; from sciml import config; from sciml.pinn import train_and_evaluate;"
+        "from tests.test_pinn import TINY;"
+        "c = config.override(TINY, ['optim.lbfgs_steps=0', 'optim.steps=100']);"
+        "print(train_and_evaluate(c, sys.argv[1], progress=False)['devices'])"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "XLA_"))}
+    env |= {"JAX_PLATFORMS": "cpu", "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "four")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "4"
+    train_and_evaluate(config, tmp_path / "one", progress=False)
+    np.testing.assert_allclose(_losses(tmp_path / "four"), _losses(tmp_path / "one"), rtol=1e-5)
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,18 @@
 """Benchmark suites of the whole stack: the numerics suites of :mod:`pdes.benchmarks` and the
-training suites defined here. ``SUITES[name](quick, out)`` returns result rows (``out`` holds
-any run directories a suite makes); :func:`table` renders them."""
+training suites defined here. ``SUITES[name](quick, out, only)`` returns result rows (``out``
+holds any run directories a suite makes, ``only`` picks problems); :func:`table` renders them."""
 
 from pdes import benchmarks as _numerics
 from sciml.bench._pinn import pinn_rows, pinn_table
 
 
 def _numeric(suite):
-    return lambda quick=False, out=None: _numerics.SUITES[suite](quick=quick)
+    def run(quick=False, out=None, only=None):
+        if only is not None:
+            raise ValueError(f"--only applies to the pinn suite, not to {suite!r}")
+        return _numerics.SUITES[suite](quick=quick)
+
+    return run
 
 
 SUITES = {**{name: _numeric(name) for name in _numerics.SUITES}, "pinn": pinn_rows}

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 ARCHITECTURES = ("mlp", "modified_mlp", "piratenet")
 ACTIVATIONS = ("tanh", "sin", "gelu", "swish")
 SAMPLERS = ("uniform", "lhs", "sobol")
-WEIGHTINGS = ("fixed", "grad_norm", "ntk")
+WEIGHTINGS = ("fixed", "grad_norm", "ntk", "self_adaptive")
 SCHEDULES = ("constant", "exponential", "cosine")
+PRECISIONS = ("default", "high", "highest")
+DTYPES = ("float32", "float64")
 
 
 def _choice(name: str, value: str, options: tuple[str, ...]) -> None:
@@ -111,17 +113,21 @@ class OptimConfig:
 
 @dataclass(frozen=True)
 class WeightingConfig:
-    """Loss-term weights: fixed, or balanced every ``every`` steps (EMA with ``momentum``)."""
+    """Loss-term weights: fixed, balanced every ``every`` steps (EMA with ``momentum``), or
+    self-adaptive point-wise weights raised by gradient ascent every ``every`` steps (SA-PINN:
+    the points stay fixed, ``residual_points`` etc. of them, and L-BFGS reuses them)."""
 
     scheme: str = "fixed"
     every: int = 1000
     momentum: float = 0.9
     initial: float = 1.0  # weight of the initial-condition terms (others start at 1)
     ntk_points: int = 256
+    ascent_rate: float = 0.01  # SA-PINN: mean weight increase per update
 
     def __post_init__(self):
         _choice("weighting.scheme", self.scheme, WEIGHTINGS)
         _positive("weighting.every", self.every)
+        _positive("weighting.ascent_rate", self.ascent_rate)
 
 
 @dataclass(frozen=True)
@@ -150,11 +156,21 @@ class PINNConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     weighting: WeightingConfig = field(default_factory=WeightingConfig)
     causal: CausalConfig = field(default_factory=CausalConfig)
+    time_windows: int = 1  # time marching: each window gets optim's steps, from the last state
     eval_every: int = 1000
     log_every: int = 100
     matmul_precision: str = "highest"  # recorded; JAX-PI found results depend on it
+    dtype: str = "float32"  # float64 lets L-BFGS go further (long recipes), at about 2x the cost
 
     def __post_init__(self):
+        _positive("time_windows", self.time_windows)
+        _choice("matmul_precision", self.matmul_precision, PRECISIONS)
+        _choice("dtype", self.dtype, DTYPES)
+        if self.weighting.scheme == "self_adaptive" and self.sampling.rad:
+            raise ValueError(
+                "weighting.scheme=self_adaptive keeps its points fixed; it cannot be combined "
+                "with sampling.rad=true"
+            )
         for name in ("eval_every", "log_every"):
             value = getattr(self, name)
             _positive(name, value)

@@ -1,11 +1,12 @@
 """Train a PINN on a problem and evaluate it against the reference: ``train_and_evaluate``.
 
-A run directory holds ``config.json``, ``metrics.jsonl`` (rows of both stages, tagged ``stage``),
-``checkpoints/{adam,lbfgs}``, ``prediction.npz``, ``result.json`` and ``figures/``. Re-running on
-the same directory resumes each stage from its latest checkpoint.
+A run directory holds ``config.json``, ``metrics.jsonl`` (rows of every stage, tagged ``stage``),
+``checkpoints/STAGE`` (``adam``, ``lbfgs`` or ``lbfgsR`` per L-BFGS round, with ``_wK`` per time
+window), ``prediction.npz``, ``result.json`` and ``figures/``. Re-running on the same directory
+resumes each stage from its latest checkpoint. With several devices the collocation points are
+split over them (parameters replicated).
 """
 
-import time
 from pathlib import Path
 
 import jax
@@ -17,18 +18,29 @@ from pdes import metrics
 from sciml import _io
 from sciml import config as config_lib
 from sciml.models import count_params
-from sciml.pinn import _build, _figures
+from sciml.pinn import _build, _figures, _windows
 from sciml.pinn._adaptive import rad_points
 from sciml.pinn._config import PINNConfig
 from sciml.pinn._loss import (
+    POINTWISE,
     grad_norm_update,
     make_loss,
     make_term_losses,
     ntk_update,
     sample_batch,
+    self_adaptive_update,
 )
 from sciml.pinn._terms import make_terms
-from sciml.train import TrainState, fit, lbfgs, make_lbfgs_step, make_train_step
+from sciml.train import (
+    TrainState,
+    batch_sharding,
+    data_mesh,
+    fit,
+    lbfgs,
+    make_lbfgs_step,
+    make_train_step,
+    replicate,
+)
 
 
 def _counts(terms, config: PINNConfig, residual_points: int) -> dict[str, int]:
@@ -44,22 +56,8 @@ def _time_to(evaluations: list[dict], threshold: float) -> float | None:
     return None
 
 
-def train_and_evaluate(config: PINNConfig, run_dir: str | Path, *, progress: bool = True) -> dict:
-    """Run one PINN experiment into ``run_dir``; returns the ``result.json`` content."""
-    run_dir = Path(run_dir)
-    jax.config.update("jax_default_matmul_precision", config.matmul_precision)
-    problem = pdes.get(config.problem, **dict(config.problem_params))
-    evaluation = pdes.get(
-        config.problem, **dict(config.problem_params), **dict(config.reference_params)
-    )
-    _io.write_json(
-        run_dir / "config.json", {"config": config_lib.to_dict(config), **_io.environment()}
-    )
-    reference = evaluation.reference()
-    grid = jnp.asarray(reference.points().reshape(-1, len(reference.axes)), jnp.float32)
-
-    model = _build.build_model(problem, config.model)
-    params = _build.initial_params(model, problem, config.seed)
+def _train_window(config: PINNConfig, problem, model, params, common: dict, suffix: str, mesh):
+    """Adam, then the L-BFGS rounds, on one problem (or time window); returns the stages."""
     apply_u = lambda p: lambda z: model.apply(p, z)[0]
     periodic_axes, _ = _build.periodic_axes(problem)
     terms = make_terms(
@@ -78,91 +76,150 @@ def train_and_evaluate(config: PINNConfig, run_dir: str | Path, *, progress: boo
         sampling = config.sampling
 
         def rad(params, term, key, n):
-            return rad_points(
-                term,
-                apply_u(params),
-                key,
-                n,
-                pool=sampling.rad_pool * n,
-                k=sampling.rad_k,
-                c=sampling.rad_c,
-            )
+            u = apply_u(params)
+            pool = sampling.rad_pool * n
+            return rad_points(term, u, key, n, pool=pool, k=sampling.rad_k, c=sampling.rad_c)
 
         adaptive["residual"] = rad
-    loss_fn = make_loss(term_losses, terms, counts, adaptive)
+    weighting = config.weighting
     weights = {
-        t.name: jnp.asarray(config.weighting.initial if t.name.startswith("initial") else 1.0)
+        t.name: jnp.asarray(weighting.initial if t.name.startswith("initial") else 1.0)
         for t in terms
     }
-    update = None
-    if config.weighting.scheme == "grad_norm":
-        update = grad_norm_update(term_losses, terms, counts, config.weighting.momentum)
-    elif config.weighting.scheme == "ntk":
-        update = ntk_update(
-            apply_u, terms, counts, config.weighting.momentum, config.weighting.ntk_points
-        )
-
-    predict = jax.jit(lambda p: jax.vmap(apply_u(p))(grid))
-    reference_values = reference.values.reshape(-1)
-
-    def evaluate(state) -> dict:
-        prediction = np.asarray(predict(state.params), np.float64)
-        return {
-            "rel_l2": float(metrics.rel_l2(prediction, reference_values)),
-            "max_error": float(metrics.max_error(prediction, reference_values)),
-        }
+    fixed, update = None, None
+    if weighting.scheme == "self_adaptive":
+        fixed = sample_batch(terms, jax.random.PRNGKey(config.seed + 104729), counts)
+        if mesh is not None:
+            fixed = jax.device_put(fixed, batch_sharding(mesh))
+        weights[POINTWISE] = {name: jnp.ones(n) for name, n in counts.items()}
+        update = self_adaptive_update(terms, apply_u, fixed, weighting.ascent_rate)
+    elif weighting.scheme == "grad_norm":
+        update = grad_norm_update(term_losses, terms, counts, weighting.momentum)
+    elif weighting.scheme == "ntk":
+        update = ntk_update(apply_u, terms, counts, weighting.momentum, weighting.ntk_points)
+    loss_fn = make_loss(term_losses, terms, counts, adaptive, fixed=fixed, mesh=mesh)
 
     optim = config.optim
     optimizer = _build.optimizer(optim)
     state = TrainState.create(params, optimizer, seed=config.seed, weights=weights)
+    if mesh is not None:
+        state = replicate(state, mesh)
     step = make_train_step(
         loss_fn,
         optimizer,
         steps_per_call=optim.steps_per_call,
         update_weights=update,
-        weights_every=config.weighting.every,
+        weights_every=weighting.every,
         learning_rate=_build.learning_rate(optim),
+        mesh=mesh,
     )
-    common = dict(
-        steps_per_call=optim.steps_per_call,
-        run_dir=run_dir,
-        evaluate=evaluate,
-        eval_every=config.eval_every,
-        log_every=config.log_every,
-        checkpoint_every=config.eval_every,
-        best_metric="rel_l2",
-        progress=progress,
-    )
-    start = time.perf_counter()
-    stages = [fit(state, step, steps=optim.steps, stage="adam", **common)]
+    stages = [fit(state, step, steps=optim.steps, stage=f"adam{suffix}", **common)]
     state = stages[0].state
+    if not optim.lbfgs_steps:
+        return stages
 
-    if optim.lbfgs_steps:
-        fixed_counts = _counts(terms, config, optim.lbfgs_points)
-        draw = jax.jit(lambda p, key: sample_batch(terms, key, fixed_counts, p, adaptive))
-        quasi_newton = lbfgs(optim.lbfgs_memory)
-        lbfgs_step = make_lbfgs_step(loss_fn, quasi_newton, steps_per_call=optim.steps_per_call)
-        for round_ in range(optim.lbfgs_rounds):
-            # fixed points for this round (RAD looks at the current model), then a fresh L-BFGS
-            fixed = draw(state.params, jax.random.PRNGKey(config.seed + 7919 + round_))
-            second = TrainState.create(
-                state.params, quasi_newton, seed=config.seed, weights=state.weights
+    fixed_counts = _counts(terms, config, optim.lbfgs_points)
+    draw = jax.jit(lambda p, key: sample_batch(terms, key, fixed_counts, p, adaptive, mesh))
+    quasi_newton = lbfgs(optim.lbfgs_memory)
+    lbfgs_step = make_lbfgs_step(
+        loss_fn, quasi_newton, steps_per_call=optim.steps_per_call, mesh=mesh
+    )
+    for round_ in range(optim.lbfgs_rounds):
+        # fixed points for this round (RAD looks at the current model; SA-PINN keeps its points
+        # and frozen weights), then a fresh L-BFGS memory
+        points = fixed
+        if points is None:
+            points = draw(state.params, jax.random.PRNGKey(config.seed + 7919 + round_))
+        second = TrainState.create(
+            state.params, quasi_newton, seed=config.seed, weights=state.weights
+        )
+        if mesh is not None:
+            second = replicate(second, mesh)
+        name = "lbfgs" if optim.lbfgs_rounds == 1 else f"lbfgs{round_}"
+        stages.append(
+            fit(
+                second,
+                lbfgs_step,
+                steps=optim.lbfgs_steps // optim.lbfgs_rounds,
+                data=lambda _, points=points: points,
+                stage=f"{name}{suffix}",
+                **common,
             )
-            stage = "lbfgs" if optim.lbfgs_rounds == 1 else f"lbfgs{round_}"
-            stages.append(
-                fit(
-                    second,
-                    lbfgs_step,
-                    steps=optim.lbfgs_steps // optim.lbfgs_rounds,
-                    data=lambda _, fixed=fixed: fixed,
-                    stage=stage,
-                    **common,
-                )
-            )
-            state = stages[-1].state
+        )
+        state = stages[-1].state
+    return stages
 
-    final = evaluate(state)
-    prediction = np.asarray(predict(state.params), np.float64).reshape(reference.values.shape)
+
+def train_and_evaluate(config: PINNConfig, run_dir: str | Path, *, progress: bool = True) -> dict:
+    """Run one PINN experiment into ``run_dir``; returns the ``result.json`` content.
+
+    The run uses ``config.dtype`` and ``config.matmul_precision`` (both recorded in
+    ``config.json``) and leaves the global JAX settings as they were."""
+    with (
+        jax.enable_x64(config.dtype == "float64"),
+        jax.default_matmul_precision(config.matmul_precision),
+    ):
+        return _run(config, Path(run_dir), progress)
+
+
+def _run(config: PINNConfig, run_dir: Path, progress: bool) -> dict:
+    problem = pdes.get(config.problem, **dict(config.problem_params))
+    evaluation = pdes.get(
+        config.problem, **dict(config.problem_params), **dict(config.reference_params)
+    )
+    _io.write_json(
+        run_dir / "config.json", {"config": config_lib.to_dict(config), **_io.environment()}
+    )
+    reference = evaluation.reference()
+    points = reference.points().reshape(-1, len(reference.axes))
+    reference_values = reference.values.reshape(-1)
+    mesh = data_mesh() if jax.device_count() > 1 else None
+
+    spans = _windows.spans(problem, config.time_windows)
+    marching = len(spans) > 1
+    initial = problem.initial
+    prediction = np.zeros_like(reference_values)
+    stages, params, parameters = [], None, 0
+    for index, span in enumerate(spans):
+        view = _windows.TimeWindow(problem, *span, initial) if marching else problem
+        model = _build.build_model(view, config.model)
+        if params is None:
+            params = _build.initial_params(model, problem, config.seed)
+            parameters = count_params(params)
+        inside = _windows.mask(points[:, 0], span, index == 0) if marching else slice(None)
+        grid = jnp.asarray(points[inside], config.dtype)
+        predict = jax.jit(
+            lambda p, model=model, grid=grid: jax.vmap(model.apply, (None, 0))(p, grid)
+        )
+
+        def evaluate(state, predict=predict, inside=inside) -> dict:
+            values = np.asarray(predict(state.params)[:, 0], np.float64)
+            return {
+                "rel_l2": float(metrics.rel_l2(values, reference_values[inside])),
+                "max_error": float(metrics.max_error(values, reference_values[inside])),
+            }
+
+        common = dict(
+            steps_per_call=config.optim.steps_per_call,
+            run_dir=run_dir,
+            evaluate=evaluate,
+            eval_every=config.eval_every,
+            log_every=config.log_every,
+            checkpoint_every=config.eval_every,
+            best_metric="rel_l2",
+            progress=progress,
+        )
+        suffix = f"_w{index}" if marching else ""
+        window_stages = _train_window(config, view, model, params, common, suffix, mesh)
+        stages += window_stages
+        params = window_stages[-1].state.params
+        prediction[inside] = np.asarray(predict(params)[:, 0], np.float64)
+        if marching:
+            frozen = jax.device_get(params)
+            u = lambda z, model=model, frozen=frozen: model.apply(frozen, z)[0]
+            initial = _windows.handoff(u, span[1], len(problem.initial))
+
+    prediction = prediction.reshape(reference.values.shape)
     arrays = {name: axis for name, axis in zip(reference.names, reference.axes, strict=True)}
     _io.write_npz(
         run_dir / "prediction.npz", prediction=prediction, reference=reference.values, **arrays
@@ -174,26 +231,32 @@ def train_and_evaluate(config: PINNConfig, run_dir: str | Path, *, progress: boo
         for row in stage.evaluations
     ]
     wall = sum(stage.wall_seconds for stage in stages)
-    total_steps = optim.steps + optim.lbfgs_steps
+    optim = config.optim
+    adam_wall = sum(s.wall_seconds for s in stages if s.history and "adam" in s.history[0]["stage"])
+    total_steps = (optim.steps + optim.lbfgs_steps) * len(spans)
+    reference_flat = reference.values.reshape(-1)
     result = {
         "problem": config.problem,
         "problem_params": dict(config.problem_params),
         "model": config.model.arch,
-        "parameters": count_params(params),
+        "parameters": parameters,
         "seed": config.seed,
-        "adam_steps": optim.steps,
-        "lbfgs_steps": optim.lbfgs_steps,
+        "dtype": config.dtype,
+        "weighting": config.weighting.scheme,
+        "time_windows": len(spans),
+        "adam_steps": optim.steps * len(spans),
+        "lbfgs_steps": optim.lbfgs_steps * len(spans),
         "wall_seconds": round(wall, 2),
-        "process_seconds": round(time.perf_counter() - start, 2),
-        "adam_steps_per_second": round(optim.steps / max(stages[0].wall_seconds, 1e-9), 1),
+        "adam_steps_per_second": round(optim.steps * len(spans) / max(adam_wall, 1e-9), 1),
         "steps_per_second": round(total_steps / max(wall, 1e-9), 1),
-        "rel_l2": final["rel_l2"],
-        "max_error": final["max_error"],
+        "rel_l2": float(metrics.rel_l2(prediction.reshape(-1), reference_flat)),
+        "max_error": float(metrics.max_error(prediction.reshape(-1), reference_flat)),
         "reference": reference.method,
         "reference_grid": list(reference.values.shape),
         "metric": "relative L2 over the reference grid",
-        "time_to_1e-2": _time_to(evaluations, 1e-2),
-        "time_to_1e-3": _time_to(evaluations, 1e-3),
+        "time_to_1e-2": None if marching else _time_to(evaluations, 1e-2),
+        "time_to_1e-3": None if marching else _time_to(evaluations, 1e-3),
+        "devices": jax.device_count(),
         "device": _io.environment()["devices"][0],
     }
     history = [row for stage in stages for row in stage.history]

@@ -1,8 +1,9 @@
 """The training core shared by every model family: state, jitted multi-step updates, the fit
 loop with metrics, evaluation, orbax checkpoints, resumption and a divergence guard, and data
-parallelism over a device mesh."""
+parallelism over a device mesh, on one process or several (``jax.distributed``)."""
 
 from sciml.train._checkpoint import Checkpoints
+from sciml.train._distributed import initialize, process_share
 from sciml.train._lbfgs import lbfgs, make_lbfgs_step
 from sciml.train._loop import FitResult, TrainingDiverged, fit
 from sciml.train._metrics_log import MetricsLog
@@ -27,9 +28,11 @@ __all__ = [
     "data_mesh",
     "fit",
     "global_batch",
+    "initialize",
     "lbfgs",
     "make_lbfgs_step",
     "make_train_step",
+    "process_share",
     "replicate",
     "replicated",
     "shard_batch",

@@ -9,15 +9,25 @@ an L-BFGS stage exactly like a first-order one.
 from collections.abc import Callable
 
 import jax
+import jax.numpy as jnp
 import optax
+from jax.sharding import Mesh
 
+from sciml.train._sharding import jit_step
 from sciml.train._state import TrainState
 from sciml.train._step import LossFn
 
 
 def lbfgs(memory_size: int = 50) -> optax.GradientTransformationExtraArgs:
     """``optax.lbfgs`` with the zoom line search (strong Wolfe conditions)."""
-    return optax.lbfgs(memory_size=memory_size)
+    base = optax.lbfgs(memory_size=memory_size)
+
+    def init(params):
+        # the line search's initial info holds weakly typed scalars and its updates strongly typed
+        # ones: without this, the step's second call would compile a second time
+        return jax.tree.map(lambda x: jnp.asarray(x, x.dtype), base.init(params))
+
+    return base._replace(init=init)
 
 
 def make_lbfgs_step(
@@ -25,11 +35,14 @@ def make_lbfgs_step(
     optimizer: optax.GradientTransformationExtraArgs,
     *,
     steps_per_call: int = 100,
+    mesh: Mesh | None = None,
 ) -> Callable[[TrainState, object], tuple[TrainState, dict]]:
     """Build ``step(state, batch) -> (state, metrics)``: ``steps_per_call`` L-BFGS iterations.
 
     ``loss_fn(params, batch, key, weights) -> (loss, terms)`` is evaluated on the same ``batch``
-    and key at every iteration (deterministic, as the line search assumes).
+    and key at every iteration (deterministic, as the line search assumes). With a ``mesh``
+    (see :func:`make_train_step`) the state is replicated and every leaf of ``batch`` is split
+    on its leading axis.
     """
     if not isinstance(steps_per_call, int) or steps_per_call < 1:
         raise ValueError(f"steps_per_call must be a positive integer, got {steps_per_call!r}")
@@ -51,4 +64,4 @@ def make_lbfgs_step(
 
         return jax.lax.scan(body, state, None, length=steps_per_call)
 
-    return jax.jit(step, donate_argnums=0)
+    return jit_step(step, mesh, batch_axis=0)

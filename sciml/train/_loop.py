@@ -93,6 +93,10 @@ def fit(
         stage: name of this training stage (e.g. "adam", "lbfgs"): its checkpoints go to
             ``checkpoints/STAGE`` and its rows carry ``"stage"``, so stages share a run directory.
 
+    With several processes (:func:`~sciml.train.initialize`), every process calls ``fit`` with
+    the same arguments and ``run_dir``: all of them take part in each checkpoint, only process 0
+    writes ``metrics.jsonl`` and shows the progress bar.
+
     Raises:
         TrainingDiverged: the loss or the parameters became NaN or infinite; the message names
             the step and the last good checkpoint, which is left intact.
@@ -121,7 +125,10 @@ def fit(
     if checkpoints is not None and checkpoints.latest_step() is not None:
         state = checkpoints.restore(state)
         resumed_from = int(state.step)
-        history = log.truncate_after(resumed_from, stage)
+    if run_dir is not None:
+        # rows past the starting step come from a run killed before its next checkpoint (or
+        # before its first one): they are logged again
+        history = log.truncate_after(int(state.step), stage)
         wall_offset = float(history[-1]["wall_time"]) if history else 0.0
     step = int(state.step)
     evaluations: list[dict] = [row for row in history if "eval" in row]

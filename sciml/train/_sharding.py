@@ -1,11 +1,13 @@
 """Data parallelism with ``jax.sharding``: one mesh axis ``"data"`` over every device.
 
 Parameters and optimiser state are replicated; the batch (or the collocation points a PINN
-draws inside its step) is split along its leading axis. The compiled step is the same program on
+draws inside its step) is split along its batch axis. The compiled step is the same program on
 1 CPU, 8 GPUs or a TPU slice: XLA inserts the all-reduce of the gradient mean. Across processes
-(``jax.distributed``), each process holds its share of the batch and
-:func:`global_batch` assembles the global array without copying.
+(``jax.distributed``, see :mod:`sciml.train._distributed`), each process holds its share of the
+batch and :func:`global_batch` assembles the global array without copying.
 """
+
+from collections.abc import Callable
 
 import jax
 import numpy as np
@@ -20,12 +22,13 @@ def data_mesh(devices=None) -> Mesh:
 
 
 def replicated(mesh: Mesh) -> NamedSharding:
+    """The same whole array on every device of ``mesh``."""
     return NamedSharding(mesh, PartitionSpec())
 
 
-def batch_sharding(mesh: Mesh) -> NamedSharding:
-    """Split the leading axis over the ``"data"`` axis of ``mesh``."""
-    return NamedSharding(mesh, PartitionSpec(AXIS))
+def batch_sharding(mesh: Mesh, axis: int = 0) -> NamedSharding:
+    """Split array axis ``axis`` (the batch axis) over the ``"data"`` axis of ``mesh``."""
+    return NamedSharding(mesh, PartitionSpec(*[None] * axis, AXIS))
 
 
 def replicate(tree, mesh: Mesh):
@@ -44,6 +47,28 @@ def shard_batch(points: jax.Array, mesh: Mesh | None) -> jax.Array:
     return jax.lax.with_sharding_constraint(points, batch_sharding(mesh))
 
 
-def global_batch(local: np.ndarray, mesh: Mesh) -> jax.Array:
-    """The global batch from this process's share (``jax.make_array_from_process_local_data``)."""
-    return jax.make_array_from_process_local_data(batch_sharding(mesh), local)
+def global_batch(local, mesh: Mesh, axis: int = 0):
+    """The global batch from this process's share of it, a PyTree of arrays split on ``axis``.
+
+    Each process passes the rows :func:`~sciml.train.process_share` gives it; with one process
+    the share is the whole batch. Wraps ``jax.make_array_from_process_local_data``.
+    """
+    sharding = batch_sharding(mesh, axis)
+    return jax.tree.map(lambda x: jax.make_array_from_process_local_data(sharding, x), local)
+
+
+def jit_step(step: Callable, mesh: Mesh | None, batch_axis: int) -> Callable:
+    """``jax.jit(step)`` donating the state; with a mesh, the state (argument 0) and the outputs
+    replicated and every leaf of the batches (argument 1) split on ``batch_axis``.
+
+    The gradient of a mean over a split batch then becomes per-device partial sums and one
+    all-reduce, which XLA inserts.
+    """
+    if mesh is None:
+        return jax.jit(step, donate_argnums=0)
+    return jax.jit(
+        step,
+        donate_argnums=0,
+        in_shardings=(replicated(mesh), batch_sharding(mesh, batch_axis)),
+        out_shardings=replicated(mesh),
+    )

@@ -12,7 +12,9 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import optax
+from jax.sharding import Mesh
 
+from sciml.train._sharding import jit_step
 from sciml.train._state import TrainState
 
 PyTree = Any
@@ -30,6 +32,7 @@ def make_train_step(
     update_weights: WeightUpdate | None = None,
     weights_every: int = 1000,
     learning_rate: Callable[[jax.Array], jax.Array] | None = None,
+    mesh: Mesh | None = None,
 ) -> Callable[[TrainState, PyTree], tuple[TrainState, dict[str, jax.Array]]]:
     r"""Build ``step(state, batches) -> (state, metrics)``, jitted, donating ``state``.
 
@@ -44,6 +47,12 @@ def make_train_step(
         update_weights: optional loss-weight update, see :data:`WeightUpdate`.
         weights_every: period of the weight update in steps.
         learning_rate: the schedule, only to report it in the metrics.
+        mesh: data parallelism over a :func:`~sciml.train.data_mesh`: the state and metrics are
+            replicated, every batch leaf ``[K, batch, ...]`` is split on its batch axis (axis 1,
+            a multiple of ``mesh.size`` long), and a loss that draws its own points splits them
+            with :func:`~sciml.train.shard_batch`. Call the step with ``batches`` positional
+            (``None`` included) on a state placed by :func:`~sciml.train.replicate` (any other
+            placement costs one more compilation). ``None``: one device.
 
     Returns:
         ``step(state, batches)``: ``batches`` is ``None`` when ``loss_fn`` draws its own points
@@ -84,4 +93,4 @@ def make_train_step(
             return jax.lax.scan(lambda s, _: one_step(s, None), state, None, length=steps_per_call)
         return jax.lax.scan(one_step, state, batches)
 
-    return jax.jit(step, donate_argnums=0)
+    return jit_step(step, mesh, batch_axis=1)
