@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.experimental import jet
 
 from physics._checks import axis_index, positive_int
@@ -76,7 +77,9 @@ def _directional(f: PointFn, z: Point, v: Array, order: int, taylor: bool) -> Ar
 
 
 def _unit(z: Point, axis: int) -> Array:
-    return jnp.zeros_like(z).at[axis].set(1)
+    # built from the static shape, not from z: under vmap a direction derived from z would be
+    # batched, turning a constant tangent into one per point (and a scatter per point)
+    return jnp.asarray(np.eye(z.shape[0])[axis], z.dtype)
 
 
 def partial(f: PointFn, axis: int, order: int = 1, *, taylor: bool = False) -> PointFn:

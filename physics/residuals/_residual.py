@@ -5,7 +5,7 @@ import inspect
 from collections.abc import Callable
 
 from physics._types import Array, Point
-from physics.residuals._field import Field, PointField
+from physics.residuals._field import Field, PointField, RequestRecorder, derivative_table
 from physics.residuals._grid import Grid
 
 
@@ -32,7 +32,12 @@ def residual(equation: Callable[..., Array]) -> Callable:
         if callable(u):
 
             def pointwise(z: Point) -> Array:
-                return equation(PointField(u, z), **coefficients)
+                # a first, traced-only pass learns which derivatives the equation uses, so the
+                # second computes them together (the first pass's operations are dead code)
+                recorder = RequestRecorder(u, z)
+                equation(recorder, **coefficients)
+                table = derivative_table(u, recorder.z, recorder.requests)
+                return equation(PointField(u, z, table), **coefficients)
 
             return pointwise
         raise TypeError(
