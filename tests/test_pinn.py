@@ -20,6 +20,7 @@ from sciml.pinn import (
     OptimConfig,
     PINNConfig,
     SamplingConfig,
+    _build,
     _windows,
     build_model,
     causal_loss,
@@ -290,3 +291,11 @@ def test_cli_bad_input_is_one_line_and_exit_2(args, message):
     )
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_float64_runs_get_float64_parameters(x64):
+    problem = pdes.get("burgers")
+    model = build_model(problem, ModelConfig(width=8, depth=2))
+    params = _build.initial_params(model, problem, 0, "float64")
+    assert {leaf.dtype for leaf in jax.tree.leaves(params)} == {jnp.dtype("float64")}
+    assert model.apply(params, jnp.zeros(2)).dtype == jnp.float64

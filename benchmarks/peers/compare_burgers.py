@@ -33,7 +33,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import threading
@@ -45,25 +44,12 @@ import jax
 import numpy as np
 
 import pdes
-from pdes.tables import markdown
 from sciml import configs, pinn
+from sciml.bench import peers_table
 
 WARMUP_STEPS = 100  # steps left out of the steady rate: one call of steps_per_call = 100 steps
 POLL_SECONDS = 0.01
 PEER_SCRIPT = Path(__file__).with_name("deepxde_burgers.py")
-COLUMNS = [
-    ("engine", "engine", "{}"),
-    ("repeat", "repeat", "{}"),
-    ("Adam steps", "adam_steps", "{}"),
-    ("steps/s (steady)", "steps_per_second_steady", "{:.1f}"),
-    ("CPU ms/step (steady)", "cpu_ms_per_step_steady", "{:.2f}"),
-    ("steps/s (all, incl. compile)", "steps_per_second", "{:.1f}"),
-    ("Adam wall s", "adam_wall_seconds", "{:.1f}"),
-    ("rel L2 after Adam", "rel_l2", "{:.3e}"),
-    ("threads", "threads", "{}"),
-    ("OMP wait", "omp_wait_policy", "{}"),
-    ("load (1 min) before", "load_before", "{:.2f}"),
-]
 
 
 def write_reference(path: Path) -> None:
@@ -204,28 +190,6 @@ def run_peer(python: str, steps: int, reference: Path, threads: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def ratio_lines(rows: list[dict]) -> list[str]:
-    """sciml over DeepXDE: steps/s ratios, and the inverse ratio of CPU time per step."""
-
-    def median(engine, key):
-        values = [r[key] for r in rows if r["engine"] == engine and r.get(key)]
-        return (statistics.median(values), len(values)) if values else (None, 0)
-
-    lines = []
-    for key, label, faster in (
-        ("steps_per_second_steady", "steps/s, steady", lambda ours, peer: ours / peer),
-        ("cpu_ms_per_step_steady", "CPU time per step", lambda ours, peer: peer / ours),
-        ("steps_per_second", "steps/s, all steps", lambda ours, peer: ours / peer),
-    ):
-        (ours, n_ours), (peer, n_peer) = median("sciml", key), median("deepxde", key)
-        if ours and peer:
-            lines.append(
-                f"- sciml vs DeepXDE ({label}; medians of {n_ours} and {n_peer} runs): "
-                f"{faster(ours, peer):.2f}x"
-            )
-    return lines
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peer-python", help="python of the peer venv (with deepxde, torch)")
@@ -264,7 +228,7 @@ def main(argv=None) -> None:
 
     with (args.out / "rows.jsonl").open("w") as f:
         f.writelines(json.dumps(row) + "\n" for row in rows)
-    table = "\n".join([markdown(rows, COLUMNS), "", *ratio_lines(rows)]) + "\n"
+    table = peers_table(rows) + "\n"
     (args.out / "table.md").write_text(table)
     print(table)
 

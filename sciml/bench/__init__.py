@@ -3,6 +3,7 @@ training suites defined here. ``SUITES[name](quick, out, only)`` returns result 
 holds any run directories a suite makes, ``only`` picks problems); :func:`table` renders them."""
 
 from pdes import benchmarks as _numerics
+from sciml.bench._peers import peers_table
 from sciml.bench._pinn import pinn_rows, pinn_table
 
 
@@ -21,7 +22,9 @@ SUITES = {**{name: _numeric(name) for name in _numerics.SUITES}, "pinn": pinn_ro
 def table(suite: str, rows: list[dict]) -> str:
     if suite == "pinn":
         return pinn_table(rows)
+    if suite == "peers":
+        return peers_table(rows)
     return _numerics.table(suite, rows)
 
 
-__all__ = ["SUITES", "pinn_rows", "pinn_table", "table"]
+__all__ = ["SUITES", "peers_table", "pinn_rows", "pinn_table", "table"]

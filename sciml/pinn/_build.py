@@ -122,5 +122,7 @@ def sampler(name: str):
     return SAMPLERS[name]
 
 
-def initial_params(model: FieldModel, problem: pdes.Problem, seed: int):
-    return model.init(jax.random.PRNGKey(seed), jnp.zeros(problem.domain.ndim))
+def initial_params(model: FieldModel, problem: pdes.Problem, seed: int, dtype="float32"):
+    """Initial parameters in ``dtype`` (Flax creates float32 parameters even under x64)."""
+    params = model.init(jax.random.PRNGKey(seed), jnp.zeros(problem.domain.ndim, dtype))
+    return jax.tree.map(lambda leaf: leaf.astype(dtype), params)

@@ -184,7 +184,7 @@ def _run(config: PINNConfig, run_dir: Path, progress: bool) -> dict:
         view = _windows.TimeWindow(problem, *span, initial) if marching else problem
         model = _build.build_model(view, config.model)
         if params is None:
-            params = _build.initial_params(model, problem, config.seed)
+            params = _build.initial_params(model, problem, config.seed, config.dtype)
             parameters = count_params(params)
         inside = _windows.mask(points[:, 0], span, index == 0) if marching else slice(None)
         grid = jnp.asarray(points[inside], config.dtype)

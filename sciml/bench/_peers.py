@@ -1,0 +1,46 @@
+"""Side-by-side rows against peer libraries (``benchmarks/peers/compare_burgers.py``): the table
+and the speed ratios, for the README (``sciml report``)."""
+
+import statistics
+
+from pdes.tables import markdown
+
+COLUMNS = [
+    ("engine", "engine", "{}"),
+    ("repeat", "repeat", "{}"),
+    ("Adam steps", "adam_steps", "{}"),
+    ("steps/s (steady)", "steps_per_second_steady", "{:.1f}"),
+    ("CPU ms/step (steady)", "cpu_ms_per_step_steady", "{:.2f}"),
+    ("steps/s (all, incl. compile)", "steps_per_second", "{:.1f}"),
+    ("Adam wall s", "adam_wall_seconds", "{:.1f}"),
+    ("rel L2 after Adam", "rel_l2", "{:.3e}"),
+    ("threads", "threads", "{}"),
+    ("OMP wait", "omp_wait_policy", "{}"),
+    ("load (1 min) before", "load_before", "{:.2f}"),
+]
+
+
+def ratio_lines(rows: list[dict]) -> list[str]:
+    """sciml over DeepXDE: steps/s ratios, and the inverse ratio of CPU time per step."""
+
+    def median(engine, key):
+        values = [r[key] for r in rows if r["engine"] == engine and r.get(key)]
+        return (statistics.median(values), len(values)) if values else (None, 0)
+
+    lines = []
+    for key, label, faster in (
+        ("steps_per_second_steady", "steps/s, steady", lambda ours, peer: ours / peer),
+        ("cpu_ms_per_step_steady", "CPU time per step", lambda ours, peer: peer / ours),
+        ("steps_per_second", "steps/s, all steps", lambda ours, peer: ours / peer),
+    ):
+        (ours, n_ours), (peer, n_peer) = median("sciml", key), median("deepxde", key)
+        if ours and peer:
+            lines.append(
+                f"- sciml vs DeepXDE ({label}; medians of {n_ours} and {n_peer} runs): "
+                f"{faster(ours, peer):.2f}x"
+            )
+    return lines
+
+
+def peers_table(rows: list[dict]) -> str:
+    return "\n".join([markdown(rows, COLUMNS), "", *ratio_lines(rows)])
