@@ -51,6 +51,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
         (("bench",), "required: suite"),
         (("bench", "convergence", "--out", "/proc/forbidden"), "/proc/forbidden"),
         (("report", "--readme", "missing.md"), "missing.md"),
+        (("bench", "convergence", "--only", "heat"), "--only applies to the pinn suite"),
+        (("bench", "pinn", "--only", "nope"), "no PINN benchmark task for nope"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message):
@@ -92,3 +94,19 @@ def test_bench_writes_rows_and_report_fills_the_readme(tmp_path, capsys):
     assert "stale" not in text and "| d2/dx2 1-D | FD4 | neumann | 4 |" in text
     assert text.startswith("intro\n") and text.endswith("end\n")
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporary files
+
+
+def test_pinn_table_gives_mean_and_std_over_seeds():
+    from sciml.bench import pinn_table
+
+    rows = [
+        {"problem": "heat", "config": "quick", "rel_l2": e, "wall_seconds": w}
+        | {"adam_steps": 100, "lbfgs_steps": 0, "steps_per_second": 50.0}
+        for e, w in [(1e-3, 10.0), (3e-3, 20.0)]
+    ]
+    table = pinn_table(rows)
+    # mean 2e-3, population std 1e-3 (numpy's default), best seed 1e-3, wall 15 ± 5
+    assert (
+        "| heat | quick | 2 | 100 Adam + 0 L-BFGS | 15 ± 5 | 50 | 2.00e-03 ± 1.0e-03 | 1.00e-03 |"
+        in table
+    )
