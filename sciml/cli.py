@@ -33,17 +33,14 @@ def _demo(args) -> None:
 def _bench(args) -> None:
     from sciml import bench as benchmarks
 
-    if args.suite not in benchmarks.SUITES:
-        raise ValueError(
-            f"unknown benchmark suite {args.suite!r}; suites: {', '.join(benchmarks.SUITES)}"
-        )
+    only = None if args.only is None else [name for name in args.only.split(",") if name]
+    benchmarks.check(args.suite, only, args.quick)
     out = Path(args.out or f"runs/bench/{args.suite}")
     environment = _io.environment()
     _io.write_json(
         out / "config.json", {"command": f"bench {args.suite}", "quick": args.quick, **environment}
     )
     start = time.perf_counter()
-    only = None if args.only is None else [name for name in args.only.split(",") if name]
     rows = benchmarks.SUITES[args.suite](quick=args.quick, out=out / "runs", only=only)
     provenance = {
         "commit": environment["commit"],

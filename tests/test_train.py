@@ -7,23 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from _distributed_worker import init_params, model
 
 from sciml.train import TrainingDiverged, TrainState, fit, make_train_step
-
-
-def init_params(key):
-    k1, k2 = jax.random.split(key)
-    return {
-        "w1": jax.random.normal(k1, (1, 16)),
-        "b1": jnp.zeros(16),
-        "w2": jax.random.normal(k2, (16, 1)) / 4,
-        "b2": jnp.zeros(1),
-    }
-
-
-def model(params, x):
-    hidden = jnp.tanh(x @ params["w1"] + params["b1"][None, :])
-    return (hidden @ params["w2"] + params["b2"][None, :])[:, 0]
 
 
 def regression_loss(params, batch, key, weights):

@@ -4,19 +4,28 @@ holds any run directories a suite makes, ``only`` picks problems); :func:`table`
 
 from pdes import benchmarks as _numerics
 from sciml.bench._peers import peers_table
-from sciml.bench._pinn import pinn_rows, pinn_table
+from sciml.bench._pinn import check_only, pinn_rows, pinn_table
 
 
 def _numeric(suite):
     def run(quick=False, out=None, only=None):
-        if only is not None:
-            raise ValueError(f"--only applies to the pinn suite, not to {suite!r}")
+        check(suite, only)
         return _numerics.SUITES[suite](quick=quick)
 
     return run
 
 
 SUITES = {**{name: _numeric(name) for name in _numerics.SUITES}, "pinn": pinn_rows}
+
+
+def check(suite: str, only: list[str] | None, quick: bool = False) -> None:
+    """Fail before any output is written: unknown suite, or ``only`` where it does not apply."""
+    if suite not in SUITES:
+        raise ValueError(f"unknown benchmark suite {suite!r}; suites: {', '.join(SUITES)}")
+    if only is not None and suite != "pinn":
+        raise ValueError(f"--only applies to the pinn suite, not to {suite!r}")
+    if suite == "pinn":
+        check_only(only, quick)
 
 
 def table(suite: str, rows: list[dict]) -> str:
@@ -27,4 +36,4 @@ def table(suite: str, rows: list[dict]) -> str:
     return _numerics.table(suite, rows)
 
 
-__all__ = ["SUITES", "peers_table", "pinn_rows", "pinn_table", "table"]
+__all__ = ["SUITES", "check", "peers_table", "pinn_rows", "pinn_table", "table"]

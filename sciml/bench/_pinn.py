@@ -40,15 +40,20 @@ TASKS = {
 }
 
 
+def check_only(only: list[str] | None, quick: bool = False) -> None:
+    """A clear error for problems that have no task in the suite."""
+    known = {problem for problem, _, _ in TASKS["quick" if quick else "full"]}
+    if only is not None and not set(only) <= known:
+        unknown = ", ".join(sorted(set(only) - known))
+        raise ValueError(f"no PINN benchmark task for {unknown}; tasks: {', '.join(sorted(known))}")
+
+
 def pinn_rows(
     quick: bool = False, out: str | Path | None = None, only: list[str] | None = None
 ) -> list[dict]:
     """Train every task (of the problems in ``only``, if given); one row per run."""
     tasks = TASKS["quick" if quick else "full"]
-    known = {problem for problem, _, _ in tasks}
-    if only is not None and not set(only) <= known:
-        unknown = ", ".join(sorted(set(only) - known))
-        raise ValueError(f"no PINN benchmark task for {unknown}; tasks: {', '.join(sorted(known))}")
+    check_only(only, quick)
     rows = []
     base = Path(out if out is not None else "runs/bench/pinn/runs")
     for problem, variant, seeds in tasks:

@@ -179,7 +179,7 @@ def _run(config: PINNConfig, run_dir: Path, progress: bool) -> dict:
     marching = len(spans) > 1
     initial = problem.initial
     prediction = np.zeros_like(reference_values)
-    stages, params, parameters = [], None, 0
+    stages, params, parameters, adam_wall = [], None, 0, 0.0
     for index, span in enumerate(spans):
         view = _windows.TimeWindow(problem, *span, initial) if marching else problem
         model = _build.build_model(view, config.model)
@@ -212,6 +212,7 @@ def _run(config: PINNConfig, run_dir: Path, progress: bool) -> dict:
         suffix = f"_w{index}" if marching else ""
         window_stages = _train_window(config, view, model, params, common, suffix, mesh)
         stages += window_stages
+        adam_wall += window_stages[0].wall_seconds  # the first stage of a window is Adam
         params = window_stages[-1].state.params
         prediction[inside] = np.asarray(predict(params)[:, 0], np.float64)
         if marching:
@@ -232,7 +233,6 @@ def _run(config: PINNConfig, run_dir: Path, progress: bool) -> dict:
     ]
     wall = sum(stage.wall_seconds for stage in stages)
     optim = config.optim
-    adam_wall = sum(s.wall_seconds for s in stages if s.history and "adam" in s.history[0]["stage"])
     total_steps = (optim.steps + optim.lbfgs_steps) * len(spans)
     reference_flat = reference.values.reshape(-1)
     result = {
