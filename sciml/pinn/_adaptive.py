@@ -22,7 +22,7 @@ def rad_points(
         raise ValueError(f"RAD needs a pool of at least {n} candidates, got {pool}")
     candidates_key, choice_key = jax.random.split(key)
     candidates = term.sample(candidates_key, pool)
-    r = jax.vmap(lambda z: term.residual(u, z))(candidates)
+    r = term.on_points(u, candidates)
     magnitude = jax.lax.stop_gradient(jnp.sqrt(jnp.sum(r.reshape(pool, -1) ** 2, axis=1)))
     density = magnitude**k / (jnp.mean(magnitude**k) + 1e-30) + c
     chosen = jax.random.choice(choice_key, pool, (n,), replace=False, p=density / density.sum())

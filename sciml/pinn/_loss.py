@@ -61,7 +61,7 @@ def sample_batch(
 
 
 def _pointwise_squares(term: Term, u: PointFn, points: jax.Array) -> jax.Array:
-    r = jax.vmap(lambda z: term.residual(u, z))(points)
+    r = term.on_points(u, points)
     return jnp.sum(r.reshape(r.shape[0], -1) ** 2, axis=1)
 
 

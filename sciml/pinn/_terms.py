@@ -35,6 +35,14 @@ class Term:
     name: str
     sample: Callable[[jax.Array, int], jax.Array]  # (key, n) -> points [n, d]
     residual: Callable[[PointFn, jax.Array], jax.Array]  # (u, z) -> r
+    batched: Callable[[PointFn, jax.Array], jax.Array] | None = None  # (u, points) -> r [n, ...]
+
+    def on_points(self, u: PointFn, points: jax.Array) -> jax.Array:
+        """The residual at every point of ``points[n, d]``: ``batched`` if given (one
+        Taylor-mode pass for a PDE residual), else ``residual`` mapped over the points."""
+        if self.batched is not None:
+            return self.batched(u, points)
+        return jax.vmap(lambda z: self.residual(u, z))(points)
 
 
 def _face_points(domain: pdes.Domain, axis: int, method, both_faces: bool):
@@ -67,6 +75,16 @@ def _boundary_term(problem: pdes.Problem, axis: int, condition, method) -> Term:
     return Term(name, _face_points(domain, axis, method, both_faces=True), residual)
 
 
+def _batched_residual(problem: pdes.Problem):
+    def on_points(u, points):
+        r = problem.residual(u)
+        if hasattr(r, "on_points"):  # a physics.residuals residual: one Taylor-mode pass
+            return r.on_points(points)
+        return jax.vmap(r)(points)
+
+    return on_points
+
+
 def make_terms(
     problem: pdes.Problem,
     method=samplers.uniform,
@@ -81,6 +99,7 @@ def make_terms(
             "residual",
             lambda key, n: samplers.interior(key, domain, n, method),
             lambda u, z: problem.residual(u)(z),
+            _batched_residual(problem),
         )
     ]
     if domain.time_dependent:
