@@ -130,3 +130,16 @@ def test_on_points_falls_back_to_pointwise_for_operations_without_a_rule(x64):
     r = residuals.burgers(u, viscosity=0.1)
     points = jax.random.uniform(jax.random.key(5), (6, 2), jnp.float64, -1, 1)
     np.testing.assert_allclose(r.on_points(points), jax.vmap(r)(points), rtol=1e-12)
+
+
+def test_the_pinn_residual_term_uses_the_batched_pass(x64):
+    import pdes
+    from sciml.pinn._terms import make_terms
+
+    problem = pdes.get("burgers")
+    (residual, *_) = make_terms(problem)
+    assert residual.name == "residual" and residual.batched is not None
+    u = lambda z: jnp.sin(z[0] + 2 * z[1]) * jnp.tanh(z[1])
+    points = jax.random.uniform(jax.random.key(6), (5, 2), jnp.float64, -1, 1)
+    want = jax.vmap(lambda z: residual.residual(u, z))(points)
+    np.testing.assert_allclose(residual.on_points(u, points), want, rtol=1e-12)

@@ -1,14 +1,17 @@
 r"""PDE residuals, one definition per equation, coefficients as arguments.
 
 Each residual accepts either a function of one point and returns the pointwise residual
-``z -> r(z)`` (autodiff; batch with ``jax.vmap``), or a :class:`Grid` and returns the residual on
-every node (finite differences or FFTs):
+``z -> r(z)`` (autodiff; batch with ``jax.vmap``, or with ``r.on_points(points)``, one Taylor-mode
+pass for the whole batch), or a :class:`Grid` and returns the residual on every node (finite
+differences or FFTs):
 
 >>> import jax, jax.numpy as jnp
 >>> from physics import residuals
 >>> exact = lambda z: jnp.exp(-jnp.pi**2 * z[0]) * jnp.sin(jnp.pi * z[1])
 >>> r = residuals.heat(exact, diffusivity=1.0)
 >>> float(jnp.max(jnp.abs(jax.vmap(r)(jnp.ones((8, 2)) * 0.3)))) < 1e-5
+True
+>>> float(jnp.max(jnp.abs(r.on_points(jnp.ones((8, 2)) * 0.3)))) < 1e-5
 True
 
 Points are ``(t, x...)`` for time-dependent equations and ``(x...)`` otherwise.
