@@ -127,7 +127,12 @@ _LINEAR = {
 }  # fmt: skip
 # linear in all array operands jointly: constant operands join as series with zero derivatives
 _JOINTLY_LINEAR = {"concatenate", "stack", "pad", "select_n", "dynamic_update_slice"}
-_CALLS = {"jit", "pjit", "closed_call", "core_call", "custom_jvp_call", "custom_vjp_call", "remat"}
+# calls are interpreted through their body; for custom_jvp/custom_vjp functions that is the primal
+# definition (their derivative rules exist for reverse-mode stability, not for other values)
+_CALLS = {
+    "jit", "pjit", "closed_call", "core_call", "custom_jvp_call", "custom_vjp_call", "checkpoint",
+    "remat",
+}  # fmt: skip
 
 
 def _inner_jaxpr(eqn):
@@ -145,141 +150,134 @@ def _is_float(x) -> bool:
     return jnp.issubdtype(dtype, jnp.inexact)
 
 
-def _apply(eqn, args: list):
+def _split(prim, params, args):
+    s = args[0]
+    values = prim.bind(s.value, **params)
+    blocks = [jax.vmap(lambda x: prim.bind(x, **params))(b) for b in s.blocks]
+    return [_Series(v, [b[i] for b in blocks]) for i, v in enumerate(values)]
+
+
+def _power(prim, params, args):
+    base, exponent = args
+    if not isinstance(exponent, _Series):
+        return [_chain(lambda x: prim.bind(x, exponent), base)]
+    if not isinstance(base, _Series):
+        return [_chain(lambda y: prim.bind(base, y), exponent)]
+    log_base = _chain(jnp.log, base)  # x^y = exp(y log x)
+    return [_chain(jnp.exp, _leibniz(lax.mul, exponent, log_base))]
+
+
+def _elementwise(prim, params, args):
+    fn = lambda x: prim.bind(x, **params)
+    fn.tanh = prim.name == "tanh"
+    return [_chain(fn, args[0])]
+
+
+def _sum(prim, params, args):
+    a, b = args
+    if isinstance(a, _Series) and isinstance(b, _Series):
+        blocks = [prim.bind(x, y) for x, y in zip(a.blocks, b.blocks, strict=True)]
+        return [_Series(prim.bind(a.value, b.value), blocks)]
+    s = a if isinstance(a, _Series) else b
+    value = prim.bind(a.value if a is s else a, b.value if b is s else b)
+    blocks = s.blocks if (prim.name != "sub" or s is a) else [-x for x in s.blocks]
+    return [_Series(value, [jnp.broadcast_to(x, (x.shape[0], *value.shape)) for x in blocks])]
+
+
+def _product(prim, params, args):
+    op = lambda x, y: prim.bind(x, y, **params)
+    if all(isinstance(a, _Series) for a in args):
+        return [_leibniz(op, *args)]
+    i = 0 if isinstance(args[0], _Series) else 1
+    s = args[i]
+    with_constant = lambda x: op(x, args[1]) if i == 0 else op(args[0], x)
+    if prim.name != "dot_general":
+        return [_map(with_constant, s)]
+    # one product for the value and all derivative blocks (the point of this module)
+    stacked = jnp.concatenate([s.value[None], *s.blocks])
+    (contract, _), (batch, _) = params["dimension_numbers"]
+    rank = s.value.ndim
+    if i == 0 and not batch and tuple(contract) == (rank - 1,) and rank >= 2:
+        # fold the block axis into the rows, keeping the rank: one plain matrix product
+        out = with_constant(stacked.reshape((-1, *stacked.shape[2:])))
+        out = out.reshape(stacked.shape[:2] + out.shape[1:])
+    else:
+        out = jax.vmap(with_constant)(stacked)
+    parts = jnp.split(out, np.cumsum([1] + [b.shape[0] for b in s.blocks])[:-1])
+    return [_Series(parts[0][0], parts[1:])]
+
+
+def _quotient(prim, params, args):
+    a, b = args
+    if not isinstance(b, _Series):
+        return [_map(lambda x: prim.bind(x, b), a)]
+    a = a if isinstance(a, _Series) else _lift(a, b)
+    return [_leibniz(lax.mul, a, _chain(lambda x: 1 / x, b))]
+
+
+def _extremum(prim, params, args):
+    like = next(a for a in args if isinstance(a, _Series))
+    a, b = (
+        x if isinstance(x, _Series) else _lift(jnp.broadcast_to(x, like.value.shape), like)
+        for x in args
+    )
+    pick_a = prim.bind(a.value, b.value) == a.value
+    blocks = [jnp.where(pick_a[None], x, y) for x, y in zip(a.blocks, b.blocks, strict=True)]
+    return [_Series(jnp.where(pick_a, a.value, b.value), blocks)]
+
+
+def _jointly_linear(prim, params, args):
+    # constant float operands join as series with zero derivatives; integer and boolean operands
+    # (indices, the predicate of select_n) stay as they are
+    like = next(a for a in args if isinstance(a, _Series))
+    args = [_lift(a, like) if not isinstance(a, _Series) and _is_float(a) else a for a in args]
+    series = [i for i, a in enumerate(args) if isinstance(a, _Series)]
+
+    def bind(*picked):
+        full = list(args)
+        for i, x in zip(series, picked, strict=True):
+            full[i] = x
+        return prim.bind(*full, **params)
+
+    value = bind(*[args[i].value for i in series])
+    blocks = [jax.vmap(bind)(*[args[i].blocks[k] for i in series]) for k in range(len(like.blocks))]
+    return [_Series(value, blocks)]
+
+
+def _linear(prim, params, args):
+    if any(isinstance(a, _Series) for a in args[1:]):
+        raise Unsupported(f"{prim.name} with a point-dependent second operand")
+    return [_map(lambda x: prim.bind(x, *args[1:], **params), args[0])]
+
+
+_RULES = {
+    "split": _split,
+    "pow": _power,
+    **dict.fromkeys(_ELEMENTWISE, _elementwise),
+    **dict.fromkeys(_LINEAR, _linear),
+    **dict.fromkeys(("add", "sub", "add_any"), _sum),
+    **dict.fromkeys(("mul", "dot_general"), _product),
+    "div": _quotient,
+    **dict.fromkeys(("max", "min"), _extremum),
+    **dict.fromkeys(_JOINTLY_LINEAR, _jointly_linear),
+}
+
+
+def _apply(eqn, args: list) -> list:
     """One equation: ``args`` are constants or :class:`_Series`; returns a list of outputs."""
     prim, params = eqn.primitive, eqn.params
-    dependent = [i for i, a in enumerate(args) if isinstance(a, _Series)]
     if prim.name in _CALLS:
         jaxpr, consts = _inner_jaxpr(eqn)
         return _interpret(jaxpr, consts, args)
+    dependent = any(isinstance(a, _Series) for a in args)
     if not dependent or not all(_is_float(v.aval) for v in eqn.outvars):
         # constants, or integer/boolean results (comparisons): no derivatives
         values = [a.value if isinstance(a, _Series) else a for a in args]
         out = prim.bind(*values, **params)
         return list(out) if prim.multiple_results else [out]
-
-    def bind_with(i):
-        return lambda x: prim.bind(*args[:i], x, *args[i + 1 :], **params)
-
-    if prim.name == "split" and dependent == [0]:
-        s = args[0]
-        values = prim.bind(s.value, **params)
-        blocks = [jax.vmap(lambda x: prim.bind(x, **params))(b) for b in s.blocks]
-        return [_Series(v, [b[i] for b in blocks]) for i, v in enumerate(values)]
-    if prim.name == "pow":
-        base, exponent = args
-        if dependent == [0]:
-            return [_chain(lambda x: prim.bind(x, exponent), base)]
-        if dependent == [1]:
-            return [_chain(lambda y: prim.bind(base, y), exponent)]
-        log_base = _chain(jnp.log, base)  # x^y = exp(y log x)
-        return [_chain(jnp.exp, _leibniz(lax.mul, exponent, log_base))]
-    if prim.name in _ELEMENTWISE:
-        fn = lambda x: prim.bind(x, **params)
-        fn.tanh = prim.name == "tanh"
-        return [_chain(fn, args[0])]
-    if prim.name in _LINEAR and dependent == [0]:
-        consts = args[1:]
-        return [_map(lambda x: prim.bind(x, *consts, **params), args[0])]
-    if prim.name in ("add", "sub", "add_any"):
-        a, b = args
-        if len(dependent) == 2:
-            return [
-                _Series(
-                    prim.bind(a.value, b.value),
-                    [prim.bind(x, y) for x, y in zip(a.blocks, b.blocks, strict=True)],
-                )
-            ]
-        s = args[dependent[0]]
-        value = prim.bind(a.value if a is s else a, b.value if b is s else b)
-        blocks = s.blocks if (prim.name != "sub" or s is a) else [-x for x in s.blocks]
-        return [_Series(value, [jnp.broadcast_to(x, (x.shape[0], *value.shape)) for x in blocks])]
-    if prim.name in ("mul", "dot_general"):
-        op = lambda x, y: prim.bind(x, y, **params)
-        if len(dependent) == 2:
-            return [_leibniz(op, *args)]
-        i = dependent[0]
-        if prim.name == "dot_general":
-            # one product for the value and all derivative blocks (the point of this module)
-            s = args[i]
-            stacked = jnp.concatenate([s.value[None], *s.blocks])
-            (contract, _), (batch, _) = params["dimension_numbers"]
-            rank = s.value.ndim
-            if i == 0 and not batch and tuple(contract) == (rank - 1,) and rank >= 2:
-                # a rank-preserving fold of the block axis into the rows: one plain matmul
-                flat = stacked.reshape((-1, *stacked.shape[2:]))
-                out = bind_with(i)(flat)
-                out = out.reshape(stacked.shape[:2] + out.shape[1:])
-            else:
-                out = jax.vmap(bind_with(i))(stacked)
-            sizes = np.cumsum([1] + [b.shape[0] for b in s.blocks])[:-1]
-            parts = jnp.split(out, sizes)
-            return [_Series(parts[0][0], parts[1:])]
-        return [_map(bind_with(i), args[i])]
-    if prim.name == "div":
-        a, b = args
-        if dependent == [0]:
-            return [_map(lambda x: prim.bind(x, b), a)]
-        reciprocal = _chain(lambda x: 1 / x, b)
-        a = a if isinstance(a, _Series) else _lift(a, b)
-        return [_leibniz(lax.mul, a, reciprocal)]
-    if prim.name in ("max", "min"):
-        like = args[dependent[0]]
-        shape = like.value.shape
-        a, b = (
-            x if isinstance(x, _Series) else _lift(jnp.broadcast_to(x, shape), like) for x in args
-        )
-        pick_a = prim.bind(a.value, b.value) == a.value
-        return [
-            _Series(
-                jnp.where(pick_a, a.value, b.value),
-                [jnp.where(pick_a[None], x, y) for x, y in zip(a.blocks, b.blocks, strict=True)],
-            )
-        ]
-    if prim.name in _JOINTLY_LINEAR:
-        like = args[dependent[0]]
-        float_args = [
-            i for i, a in enumerate(args) if _is_float(a.value if isinstance(a, _Series) else a)
-        ]
-        if prim.name == "select_n":
-            float_args = float_args[1:] if float_args and float_args[0] == 0 else float_args
-        lifted = list(args)
-        for i in float_args:
-            if not isinstance(lifted[i], _Series):
-                lifted[i] = _lift(lifted[i], like) if prim.name != "pad" or i == 0 else lifted[i]
-        if prim.name == "pad":  # padding value: a constant, zero in the derivatives
-            pad_value = args[1].value if isinstance(args[1], _Series) else args[1]
-            if isinstance(args[1], _Series):
-                raise Unsupported("pad with a padding value that depends on the point")
-            s = lifted[0]
-            return [
-                _Series(
-                    prim.bind(s.value, pad_value, **params),
-                    [
-                        jax.vmap(lambda x: prim.bind(x, jnp.zeros_like(pad_value), **params))(b)
-                        for b in s.blocks
-                    ],
-                )
-            ]
-        series = [i for i in float_args if isinstance(lifted[i], _Series)]
-        others = {i: lifted[i] for i in range(len(lifted)) if i not in series}
-
-        def bind_values(pick):
-            full = [pick(lifted[i]) if i in series else others[i] for i in range(len(lifted))]
-            return prim.bind(*full, **params)
-
-        value = bind_values(lambda s: s.value)
-        blocks = []
-        for k in range(len(like.blocks)):
-
-            def one(*xs):
-                it = iter(xs)
-                full = [next(it) if i in series else others[i] for i in range(len(lifted))]
-                return prim.bind(*full, **params)
-
-            blocks.append(jax.vmap(one)(*[lifted[i].blocks[k] for i in series]))
-        return [_Series(value, blocks)]
-    raise Unsupported(f"no Taylor rule for {prim.name}")
+    if prim.name not in _RULES:
+        raise Unsupported(f"no Taylor rule for {prim.name}")
+    return _RULES[prim.name](prim, params, args)
 
 
 def _read(env, var):

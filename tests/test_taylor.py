@@ -50,6 +50,24 @@ def test_a_batch_equals_each_point(x64):
                 close(got[i], physics.partial(f, axis, k)(z))
 
 
+def _structural(z):
+    """Padding, slice updates, selections, extrema, quotients, powers and splits of z."""
+    padded = jnp.pad(jnp.sin(z), 1, constant_values=0.5) * jnp.arange(1.0, 5.0)
+    updated = jax.lax.dynamic_update_slice(jnp.cos(z) ** 2, jnp.array([3.0]), (1,))
+    chosen = jnp.where(z > 0, z**3, 2.0) + jnp.maximum(z, 0.1) / (1 + z**2)
+    a, b = jnp.split(jnp.exp(z), 2)
+    return jnp.sum(padded) + jnp.sum(updated) + jnp.sum(chosen) + (z[0] + 2) ** z[1] + (a * b)[0]
+
+
+def test_structural_operations_equal_nested_jvp(x64):
+    z = jnp.array([0.4, -0.3])
+    value, per_axis = _taylor.axis_derivatives(_structural, z, {0: 3, 1: 2})
+    close(value, _structural(z))
+    for axis, derivatives in per_axis.items():
+        for k, got in enumerate(derivatives, 1):
+            close(got, physics.partial(_structural, axis, k)(z))
+
+
 def test_operations_without_a_rule_are_reported():
     with pytest.raises(_taylor.Unsupported, match="sort"):
         _taylor.axis_derivatives(lambda z: jnp.sort(z)[0], jnp.ones(2), {0: 1})
