@@ -1,10 +1,15 @@
-"""Advection, u_t + 100 u_x = 0, x periodic on [0, 2π], t in [0, 1], u_0 = sin x (JAX-PI's case).
+r"""Advection, u_t + 100 u_x = 0, x periodic on [0, 2π], t in [0, 1], u_0 = sin x (JAX-PI's case).
 
 Command: ``sciml pinn advection``. The solution crosses the domain 16 times; 10 time windows
 each train a modified MLP 4x64 (periodic embedding in x, exact initial data) with causal
 weighting for 1000 Adam steps and 500 L-BFGS iterations, starting from the previous window.
-Expected: several minutes on 2 CPU cores (measured rows: ``sciml bench pinn``). JAX-PI reaches
-6.88e-4 with 200k steps of a 4x256 network on a GPU [repo].
+JAX-PI reaches 6.88e-4 with 200k steps of a 4x256 network on a GPU [repo].
+
+Measured (seed 0, 1081 s on 2 CPU cores): this recipe FAILS, relative L2 about 1e2, already
+wrong inside the first window. Suspected cause, not yet tested: the exact initial data
+:math:`u = u_0 + (t - t_k) N` makes the network output :math:`N \approx -c \cos x` (about 100)
+near each window start, far outside the range a tanh network's output starts in; and causal
+weights with tolerance 1 on residuals of size :math:`c` stay at zero for later chunks during Adam.
 """
 
 from sciml.configs._variants import pick
