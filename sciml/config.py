@@ -59,7 +59,8 @@ def _convert(key: str, text: str, current: Any, annotation: Any) -> Any:
         raise ValueError(f"config key {key!r}: cannot read {text!r} as {kind.__name__}") from None
 
 
-def _set(config, path: list[str], text: str, full_key: str):
+def _value(config, path: list[str], text: str, full_key: str):
+    """The converted value for ``path`` in ``config`` (unknown keys and sections are errors)."""
     field_types = {f.name: f.type for f in dataclasses.fields(config)}
     name = path[0]
     if name not in field_types:
@@ -70,22 +71,36 @@ def _set(config, path: list[str], text: str, full_key: str):
     if len(path) > 1:
         if not dataclasses.is_dataclass(current):
             raise ValueError(f"unknown config key {full_key!r}: {name!r} has no sub-keys")
-        return dataclasses.replace(config, **{name: _set(current, path[1:], text, full_key)})
+        return _value(current, path[1:], text, full_key)
     if dataclasses.is_dataclass(current):
         raise ValueError(f"config key {full_key!r} is a section; set one of its keys")
     hints = typing.get_type_hints(type(config))
-    value = _convert(full_key, text, current, hints.get(name, field_types[name]))
-    return dataclasses.replace(config, **{name: value})
+    return _convert(full_key, text, current, hints.get(name, field_types[name]))
+
+
+def _apply(config, changes: dict):
+    updates = {
+        name: _apply(getattr(config, name), change) if isinstance(change, dict) else change
+        for name, change in changes.items()
+    }
+    return dataclasses.replace(config, **updates)
 
 
 def override(config, assignments: Iterable[str]):
-    """A copy of ``config`` with each ``"dotted.key=value"`` applied (dataclass validation runs)."""
+    """A copy of ``config`` with every ``"dotted.key=value"`` applied at once, so validation
+    sees them together (``optim.lbfgs_rounds=2 optim.lbfgs_steps=1400`` in either order)."""
+    changes: dict = {}
     for assignment in assignments:
         if "=" not in assignment:
             raise ValueError(f"override {assignment!r} is not of the form key=value")
-        key, text = assignment.split("=", 1)
-        config = _set(config, key.strip().split("."), text.strip(), key.strip())
-    return config
+        key, text = (part.strip() for part in assignment.split("=", 1))
+        path = key.split(".")
+        value = _value(config, path, text, key)
+        section = changes
+        for name in path[:-1]:
+            section = section.setdefault(name, {})
+        section[path[-1]] = value
+    return _apply(config, changes)
 
 
 def to_dict(config) -> dict:

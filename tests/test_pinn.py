@@ -59,6 +59,11 @@ def test_config_overrides_are_typed_and_checked():
         config_lib.override(PINNConfig(), ["optim.steps=150"])
     with pytest.raises(ValueError, match=r"model\.arch must be one of"):
         config_lib.override(PINNConfig(), ["model.arch=transformer"])
+    # validated together: a pair valid only jointly works in either order
+    pair = ["optim.lbfgs_rounds=2", "optim.lbfgs_steps=1400"]
+    for order in (pair, pair[::-1]):
+        optim = config_lib.override(PINNConfig(), order).optim
+        assert (optim.lbfgs_rounds, optim.lbfgs_steps) == (2, 1400)
 
 
 @pytest.mark.parametrize(
@@ -227,6 +232,8 @@ def test_end_to_end_run_directory_and_resumption(tmp_path):
     assert config["config"]["matmul_precision"] == "highest" and config["versions"]["jax"]
     again = train_and_evaluate(TINY, tmp_path, progress=False)  # resumes both finished stages
     assert again["rel_l2"] == result["rel_l2"]
+    with pytest.raises(ValueError, match=r"another config \(seed: 0 -> 1\)"):
+        train_and_evaluate(TINY.replace(seed=1), tmp_path, progress=False)
 
 
 def test_time_marching_with_self_adaptive_weights_end_to_end(tmp_path):

@@ -23,6 +23,7 @@ PUBLISHED = {
     "wave": ("9.79e-2", "PINNacle Wave1d-C, best method NTK [secondary] (20k Adam steps)"),
 }
 
+QUASI_NEWTON = {"lbfgs": "L-BFGS", "bfgs": "BFGS", "ssbfgs": "SSBFGS"}
 SEEDS = (0, 1, 2)
 TASKS = {
     # (problem, config variant, seeds): three seeds, one for the long recipes
@@ -83,7 +84,8 @@ def pinn_table(rows: list[dict]) -> str:
                 "problem": problem,
                 "config": variant,
                 "seeds": len(runs),
-                "steps": f"{runs[0]['adam_steps']} Adam + {runs[0]['lbfgs_steps']} L-BFGS",
+                "steps": f"{runs[0]['adam_steps']} Adam + {runs[0]['lbfgs_steps']} "
+                f"{QUASI_NEWTON[runs[0].get('quasi_newton', 'lbfgs')]}",
                 "wall": f"{walls.mean():.0f} ± {walls.std():.0f}",
                 "steps_per_second": float(np.mean([r["steps_per_second"] for r in runs])),
                 "rel_l2": f"{errors.mean():.2e} ± {errors.std():.1e}",

@@ -10,6 +10,13 @@ wrong inside the first window. Suspected cause, not yet tested: the exact initia
 :math:`u = u_0 + (t - t_k) N` makes the network output :math:`N \approx -c \cos x` (about 100)
 near each window start, far outside the range a tanh network's output starts in; and causal
 weights with tolerance 1 on residuals of size :math:`c` stay at zero for later chunks during Adam.
+
+A second attempt (2026-11-26) with the recipe that works for Burgers, Allen-Cahn and KdV (MLP 4x32
+on the periodic embedding, float64, 20 windows of 0.05, 300 Adam steps then dense BFGS, no causal
+weights) was no better: window 0 stood at 0.65 after 400 BFGS iterations. JAX-PI's published
+ablation names the missing ingredient: without its trainable time-period embedding the same
+setting ends at 7.37e-1 (with it 1.02e-2, ../shared/reference/published-numbers.md). A periodic
+embedding in t with a trainable period is the next thing to build here.
 """
 
 from sciml.configs._variants import pick

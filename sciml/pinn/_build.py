@@ -8,6 +8,7 @@ import optax
 
 import pdes
 from pdes import samplers
+from sciml import train
 from sciml.models import (
     MLP,
     FieldModel,
@@ -116,6 +117,13 @@ def optimizer(config: OptimConfig) -> optax.GradientTransformation:
     if config.weight_decay:
         return optax.adamw(schedule, weight_decay=config.weight_decay)
     return optax.adam(schedule)
+
+
+def quasi_newton(config: OptimConfig) -> optax.GradientTransformationExtraArgs:
+    """The second-stage optimizer: L-BFGS (memory ``lbfgs_memory``) or dense (SS)BFGS."""
+    if config.quasi_newton == "lbfgs":
+        return train.lbfgs(config.lbfgs_memory)
+    return train.bfgs(self_scaling=config.quasi_newton == "ssbfgs")
 
 
 def sampler(name: str):

@@ -14,6 +14,7 @@ WEIGHTINGS = ("fixed", "grad_norm", "ntk", "self_adaptive")
 SCHEDULES = ("constant", "exponential", "cosine")
 PRECISIONS = ("default", "high", "highest")
 DTYPES = ("float32", "float64")
+QUASI_NEWTON = ("lbfgs", "bfgs", "ssbfgs")
 
 
 def _choice(name: str, value: str, options: tuple[str, ...]) -> None:
@@ -76,7 +77,9 @@ class SamplingConfig:
 
 @dataclass(frozen=True)
 class OptimConfig:
-    """Adam(W) with warm-up and decay, then optional L-BFGS on fixed points."""
+    """Adam(W) with warm-up and decay, then an optional quasi-Newton stage on fixed points:
+    L-BFGS, or dense BFGS / self-scaled BFGS (``quasi_newton``; small networks only: the
+    inverse Hessian is n x n). The ``lbfgs_*`` settings apply to whichever is chosen."""
 
     steps: int = 10_000
     steps_per_call: int = 100
@@ -90,9 +93,15 @@ class OptimConfig:
     lbfgs_points: int = 8192
     lbfgs_memory: int = 50
     lbfgs_rounds: int = 1  # fresh fixed points (RAD if sampling.rad) and a restart each round
+    quasi_newton: str = "lbfgs"
+    keep_hessian: bool = False  # (SS)BFGS rounds after the first start from the last H
 
     def __post_init__(self):
         _choice("optim.schedule", self.schedule, SCHEDULES)
+        _choice("optim.quasi_newton", self.quasi_newton, QUASI_NEWTON)
+        if self.keep_hessian and self.quasi_newton == "lbfgs":
+            # after the zero step that separates two objectives L-BFGS's scaling is undefined
+            raise ValueError("optim.keep_hessian needs optim.quasi_newton=bfgs or ssbfgs")
         _positive("optim.steps", self.steps, allow_zero=True)
         _positive("optim.steps_per_call", self.steps_per_call)
         _positive("optim.learning_rate", self.learning_rate)
@@ -137,6 +146,7 @@ class CausalConfig:
     enabled: bool = False
     chunks: int = 32
     tolerance: float = 1.0
+    quasi_newton: bool = False  # also in the (L-)BFGS stage (off: the plain residual mean there)
 
     def __post_init__(self):
         _positive("causal.chunks", self.chunks)

@@ -7,6 +7,7 @@ resumes each stage from its latest checkpoint. With several devices the collocat
 split over them (parameters replicated).
 """
 
+import json
 from pathlib import Path
 
 import jax
@@ -36,10 +37,10 @@ from sciml.train import (
     batch_sharding,
     data_mesh,
     fit,
-    lbfgs,
     make_lbfgs_step,
     make_train_step,
     replicate,
+    warm_start,
 )
 
 
@@ -57,7 +58,7 @@ def _time_to(evaluations: list[dict], threshold: float) -> float | None:
 
 
 def _train_window(config: PINNConfig, problem, model, params, common: dict, suffix: str, mesh):
-    """Adam, then the L-BFGS rounds, on one problem (or time window); returns the stages."""
+    """Adam, then the quasi-Newton rounds, on one problem (or time window); returns the stages."""
     apply_u = lambda p: lambda z: model.apply(p, z)[0]
     periodic_axes, _ = _build.periodic_axes(problem)
     terms = make_terms(
@@ -118,21 +119,28 @@ def _train_window(config: PINNConfig, problem, model, params, common: dict, suff
     if not optim.lbfgs_steps:
         return stages
 
+    if causal is not None and not config.causal.quasi_newton:
+        # the causal weights are stop-gradient functions of the parameters: the line search
+        # would see a value whose gradient is not the one it is given
+        plain = make_term_losses(terms, apply_u)
+        loss_fn = make_loss(plain, terms, counts, adaptive, fixed=fixed, mesh=mesh)
     fixed_counts = _counts(terms, config, optim.lbfgs_points)
     draw = jax.jit(lambda p, key: sample_batch(terms, key, fixed_counts, p, adaptive, mesh))
-    quasi_newton = lbfgs(optim.lbfgs_memory)
+    quasi_newton = _build.quasi_newton(optim)
     lbfgs_step = make_lbfgs_step(
         loss_fn, quasi_newton, steps_per_call=optim.steps_per_call, mesh=mesh
     )
     for round_ in range(optim.lbfgs_rounds):
         # fixed points for this round (RAD looks at the current model; SA-PINN keeps its points
-        # and frozen weights), then a fresh L-BFGS memory
+        # and frozen weights)
         points = fixed
         if points is None:
             points = draw(state.params, jax.random.PRNGKey(config.seed + 7919 + round_))
         second = TrainState.create(
             state.params, quasi_newton, seed=config.seed, weights=state.weights
         )
+        if round_ and optim.keep_hessian:
+            second = second.replace(opt_state=warm_start(state.opt_state, state.params))
         if mesh is not None:
             second = replicate(second, mesh)
         name = "lbfgs" if optim.lbfgs_rounds == 1 else f"lbfgs{round_}"
@@ -162,11 +170,40 @@ def train_and_evaluate(config: PINNConfig, run_dir: str | Path, *, progress: boo
         return _run(config, Path(run_dir), progress)
 
 
+def _flat(tree: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _check_resumable(run_dir: Path, config: PINNConfig) -> None:
+    """A run directory resumes only the config that started it (its checkpoints would not fit)."""
+    saved_file = run_dir / "config.json"
+    if not saved_file.exists():
+        return
+    as_json = lambda c: _flat(json.loads(json.dumps(config_lib.to_dict(c))))
+    # a key the saved config lacks was added later, with a default that keeps the old behaviour
+    saved = {**as_json(PINNConfig()), **_flat(json.loads(saved_file.read_text())["config"])}
+    current = as_json(config)
+    changed = sorted(k for k in saved.keys() | current.keys() if saved.get(k) != current.get(k))
+    if changed:
+        key = changed[0]
+        raise ValueError(
+            f"{run_dir} holds a run of another config ({key}: {saved.get(key)!r} -> "
+            f"{current.get(key)!r}); resume it with that config or choose another --out"
+        )
+
+
 def _run(config: PINNConfig, run_dir: Path, progress: bool) -> dict:
     problem = pdes.get(config.problem, **dict(config.problem_params))
     evaluation = pdes.get(
         config.problem, **dict(config.problem_params), **dict(config.reference_params)
     )
+    _check_resumable(run_dir, config)
     _io.write_json(
         run_dir / "config.json", {"config": config_lib.to_dict(config), **_io.environment()}
     )
@@ -246,6 +283,7 @@ def _run(config: PINNConfig, run_dir: Path, progress: bool) -> dict:
         "time_windows": len(spans),
         "adam_steps": optim.steps * len(spans),
         "lbfgs_steps": optim.lbfgs_steps * len(spans),
+        "quasi_newton": optim.quasi_newton,
         "wall_seconds": round(wall, 2),
         "adam_steps_per_second": round(optim.steps * len(spans) / max(adam_wall, 1e-9), 1),
         "steps_per_second": round(total_steps / max(wall, 1e-9), 1),

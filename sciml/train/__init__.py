@@ -2,6 +2,7 @@
 loop with metrics, evaluation, orbax checkpoints, resumption and a divergence guard, and data
 parallelism over a device mesh, on one process or several (``jax.distributed``)."""
 
+from sciml.train._bfgs import bfgs, scale_by_bfgs, warm_start
 from sciml.train._checkpoint import Checkpoints
 from sciml.train._distributed import initialize, process_share
 from sciml.train._lbfgs import lbfgs, make_lbfgs_step
@@ -25,6 +26,7 @@ __all__ = [
     "TrainState",
     "TrainingDiverged",
     "batch_sharding",
+    "bfgs",
     "data_mesh",
     "fit",
     "global_batch",
@@ -35,5 +37,7 @@ __all__ = [
     "process_share",
     "replicate",
     "replicated",
+    "scale_by_bfgs",
     "shard_batch",
+    "warm_start",
 ]

@@ -18,16 +18,23 @@ from sciml.train._state import TrainState
 from sciml.train._step import LossFn
 
 
-def lbfgs(memory_size: int = 50) -> optax.GradientTransformationExtraArgs:
-    """``optax.lbfgs`` with the zoom line search (strong Wolfe conditions)."""
-    base = optax.lbfgs(memory_size=memory_size)
+def strongly_typed(
+    optimizer: optax.GradientTransformationExtraArgs,
+) -> optax.GradientTransformationExtraArgs:
+    """The same optimizer whose initial state holds strongly typed arrays.
+
+    The zoom line search's initial info holds weakly typed scalars and its updates strongly
+    typed ones: without this, a scanned step's second call would compile a second time."""
 
     def init(params):
-        # the line search's initial info holds weakly typed scalars and its updates strongly typed
-        # ones: without this, the step's second call would compile a second time
-        return jax.tree.map(lambda x: jnp.asarray(x, x.dtype), base.init(params))
+        return jax.tree.map(lambda x: jnp.asarray(x, x.dtype), optimizer.init(params))
 
-    return base._replace(init=init)
+    return optimizer._replace(init=init)
+
+
+def lbfgs(memory_size: int = 50) -> optax.GradientTransformationExtraArgs:
+    """``optax.lbfgs`` with the zoom line search (strong Wolfe conditions)."""
+    return strongly_typed(optax.lbfgs(memory_size=memory_size))
 
 
 def make_lbfgs_step(
