@@ -86,7 +86,8 @@ def _pinn(args) -> None:
     print(
         f"{args.problem}: relative L2 {result['rel_l2']:.3e}, max error {result['max_error']:.3e}, "
         f"{result['wall_seconds']:.1f} s ({result['adam_steps']} Adam + {result['lbfgs_steps']} "
-        f"L-BFGS steps); run directory {out}"
+        f"{config.optim.quasi_newton.upper().replace('LBFGS', 'L-BFGS')} steps); "
+        f"run directory {out}"
     )
 
 

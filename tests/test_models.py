@@ -136,3 +136,23 @@ def test_bad_configurations_are_clear_errors():
         init(FieldModel(MLP(8, 1), fourier=FourierFeatures(7)))
     with pytest.raises(ValueError, match="1 axes but 2 frequencies"):
         init(FieldModel(MLP(8, 1), periodic=PeriodicEmbedding((1,), (1.0, 2.0))))
+
+
+def test_a_trainable_time_frequency_learns_alone_and_makes_the_model_periodic_in_t():
+    with jax.enable_x64(True):
+        embed = PeriodicEmbedding((0, 1), (3.0, np.pi), trainable=(True, False))
+        z = jnp.array([0.3, 0.7])
+        params = embed.init(jax.random.key(0), z)
+        assert jax.tree.map(jnp.shape, params) == {"params": {"frequencies": (1,)}}
+        expected = [np.cos(0.9), np.sin(0.9), np.cos(0.7 * np.pi), np.sin(0.7 * np.pi)]
+        np.testing.assert_allclose(embed.apply(params, z), expected, rtol=1e-14)
+        # d/dω of the embedding: (-t sin ωt, t cos ωt) for t, nothing for the fixed x frequency
+        jac = jax.jacobian(lambda p: embed.apply(p, z))(params)["params"]["frequencies"][:, 0]
+        np.testing.assert_allclose(jac, [-0.3 * np.sin(0.9), 0.3 * np.cos(0.9), 0, 0], atol=1e-14)
+
+        model = FieldModel(MLP(16, 2), periodic=embed)
+        params = init(model)
+        u = lambda t: model.apply(params, jnp.array([t, 0.7]))[0]
+        assert float(u(0.3)) == pytest.approx(float(u(0.3 + 2 * np.pi / 3.0)), abs=1e-13)
+    with pytest.raises(ValueError, match="2 axes but 1 trainable flags"):
+        PeriodicEmbedding((0, 1), (3.0, np.pi), trainable=(True,)).init(jax.random.key(0), z)

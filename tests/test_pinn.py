@@ -15,6 +15,7 @@ import pytest
 
 import pdes
 from sciml import config as config_lib
+from sciml.models import count_params
 from sciml.pinn import (
     ModelConfig,
     OptimConfig,
@@ -108,6 +109,18 @@ def test_hard_constraints_hold_at_initialisation():
     ones = jnp.ones_like(t)
     edges = jnp.concatenate([jnp.stack([t, -ones], -1), jnp.stack([t, ones], -1)])
     np.testing.assert_allclose(model.apply(params, edges)[:, 0], 0.0, atol=1e-6)
+
+
+def test_time_frequency_embeds_t_alongside_the_periodic_space_axes():
+    config = ModelConfig(width=8, depth=2, time_frequency=100.0)
+    model = build_model(pdes.get("advection"), config)
+    params = model.init(jax.random.PRNGKey(0), jnp.zeros(2))
+    # inputs (cos ωt, sin ωt, cos x, sin x), and ω (trainable, from 100)
+    assert params["params"]["periodic"]["frequencies"].tolist() == [100.0]
+    # dense layers 4->8, 8->8, 8->1, plus ω
+    assert count_params(params) == (4 * 8 + 8) + (8 * 8 + 8) + (8 + 1) + 1
+    with pytest.raises(ValueError, match="time_frequency needs a time-dependent problem"):
+        build_model(pdes.get("poisson"), config)
 
 
 def test_causal_weights():

@@ -16,11 +16,13 @@ import jax.numpy as jnp
 
 
 class PeriodicEmbedding(nn.Module):
-    """Exact periodicity along ``axes`` with angular frequencies ``frequencies``."""
+    """Exact periodicity along ``axes`` with angular frequencies ``frequencies``; ``trainable``
+    (one flag, or one per axis) lets a frequency learn from its start value, as JAX-PI's time
+    embedding for advection does."""
 
     axes: Sequence[int]
     frequencies: Sequence[float]
-    trainable: bool = False
+    trainable: bool | Sequence[bool] = False
 
     @nn.compact
     def __call__(self, z: jax.Array) -> jax.Array:
@@ -28,9 +30,23 @@ class PeriodicEmbedding(nn.Module):
             raise ValueError(
                 f"periodic embedding: {len(self.axes)} axes but {len(self.frequencies)} frequencies"
             )
+        trainable = self.trainable
+        if isinstance(trainable, bool):
+            trainable = (trainable,) * len(self.axes)
+        if len(trainable) != len(self.axes):
+            raise ValueError(
+                f"periodic embedding: {len(self.axes)} axes but {len(trainable)} trainable flags"
+            )
         omega = jnp.asarray(self.frequencies, z.dtype)
-        if self.trainable:
-            omega = self.param("frequencies", lambda key: jnp.asarray(self.frequencies, z.dtype))
+        if any(trainable):
+            learned = self.param(
+                "frequencies",
+                lambda key: jnp.asarray(
+                    [w for w, t in zip(self.frequencies, trainable, strict=True) if t], z.dtype
+                ),
+            )
+            index = jnp.asarray([i for i, t in enumerate(trainable) if t])
+            omega = omega.at[index].set(learned)
         parts = []
         for i in range(z.shape[-1]):
             if i in self.axes:

@@ -83,8 +83,14 @@ def build_model(problem: pdes.Problem, config: ModelConfig, out: int = 1) -> Fie
                 f"({config.width}), got {config.fourier_features}"
             )
         network = PirateNet(config.width, config.depth, out, activation, layer)
-    axes, frequencies = periodic_axes(problem)
-    periodic = PeriodicEmbedding(axes, frequencies) if config.periodic and axes else None
+    axes, frequencies = periodic_axes(problem) if config.periodic else ((), ())
+    trainable = (False,) * len(axes)
+    if config.time_frequency:
+        if not problem.domain.time_dependent:
+            raise ValueError("model.time_frequency needs a time-dependent problem")
+        axes, frequencies = (0, *axes), (config.time_frequency, *frequencies)
+        trainable = (True, *trainable)
+    periodic = PeriodicEmbedding(axes, frequencies, trainable) if axes else None
     fourier = None
     if config.fourier_features:
         fourier = FourierFeatures(

@@ -45,6 +45,9 @@ class ModelConfig:
     fourier_scale: float = 1.0
     fourier_trainable: bool = True
     periodic: bool = True  # exact periodicity along the problem's periodic axes
+    # > 0: t enters as (cos ωt, sin ωt), ω trainable from this value (JAX-PI's "time period" for
+    # advection: 3π); the network is then periodic in t, so use soft initial data with it
+    time_frequency: float = 0.0
     hard_constraints: bool = False  # impose u(t0, x) and homogeneous Dirichlet data exactly
 
     def __post_init__(self):
@@ -53,6 +56,7 @@ class ModelConfig:
         _positive("model.width", self.width)
         _positive("model.depth", self.depth)
         _positive("model.fourier_features", self.fourier_features, allow_zero=True)
+        _positive("model.time_frequency", self.time_frequency, allow_zero=True)
 
 
 @dataclass(frozen=True)
