@@ -13,7 +13,7 @@ True
 True
 """
 
-from pdes import convergence, datasets, metrics, problems, samplers, solvers
+from pdes import convergence, datasets, metrics, problems, random_fields, samplers, solvers
 from pdes._conditions import Condition, Dirichlet, Neumann, Periodic
 from pdes._domain import Domain
 from pdes._problem import Problem
@@ -36,6 +36,7 @@ __all__ = [
     "metrics",
     "names",
     "problems",
+    "random_fields",
     "register",
     "samplers",
     "solvers",
