@@ -2,8 +2,9 @@ r"""Gaussian random fields on periodic grids, the input distributions of operato
 
 :func:`periodic_grf` samples :math:`u \sim \mathcal{N}(0, \sigma^2(-\Delta + \tau^2 I)^{-\alpha})`
 on the periodic box :math:`[0, L)^d` sampled at :math:`N^d` points (FNO's Burgers data:
-:math:`d = 1`, :math:`\sigma^2 = 625`, :math:`\tau = 5`, :math:`\alpha = 2`; Darcy:
-:math:`\tau = 3`, :math:`\alpha = 2`). With orthonormal Fourier modes
+:math:`d = 1`, :math:`\sigma^2 = 625`, :math:`\tau = 5`, :math:`\alpha = 2`; FNO's Darcy
+field, :math:`\tau = 3`, :math:`\alpha = 2`, uses the same operator in a cosine basis). With
+orthonormal Fourier modes
 :math:`\phi_k = e^{2\pi i k\cdot x/L}/L^{d/2}` and eigenvalues
 :math:`\lambda_k = \sigma^2 (4\pi^2|k|^2/L^2 + \tau^2)^{-\alpha}`, the covariance is
 :math:`\mathrm{Cov}(u(x), u(y)) = \sum_k \lambda_k \phi_k(x)\overline{\phi_k(y)}`, truncated to
