@@ -24,15 +24,19 @@ from collections.abc import Iterable
 from typing import Any
 
 
-def _keys(config, prefix: str = "") -> list[str]:
-    keys = []
-    for field in dataclasses.fields(config):
-        value = getattr(config, field.name)
-        if dataclasses.is_dataclass(value):
-            keys += _keys(value, f"{prefix}{field.name}.")
+def flatten(tree: dict, prefix: str = "") -> dict:
+    """Nested dicts as one dict of dotted keys: ``{"a": {"b": 1}} -> {"a.b": 1}``."""
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
         else:
-            keys.append(prefix + field.name)
-    return keys
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _keys(config, prefix: str = "") -> list[str]:
+    return list(flatten(dataclasses.asdict(config), prefix))
 
 
 def _convert(key: str, text: str, current: Any, annotation: Any) -> Any:

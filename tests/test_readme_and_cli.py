@@ -63,6 +63,20 @@ def test_bad_input_is_one_line_and_exit_2(args, message):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("model.time_frequency=3", "model.time_frequency needs a time-dependent problem"),
+        ("optim.keep_hessian=true", "optim.keep_hessian needs optim.quasi_newton=bfgs"),
+    ],
+)
+def test_pinn_input_errors_write_nothing(tmp_path, setting, message):
+    result = run_cli("pinn", "poisson", "--out", str(tmp_path / "run"), "--set", setting)
+    assert result.returncode == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
 def test_problems_lists_the_catalogue():
     result = run_cli("problems")
     assert result.returncode == 0

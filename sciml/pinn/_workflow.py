@@ -170,24 +170,15 @@ def train_and_evaluate(config: PINNConfig, run_dir: str | Path, *, progress: boo
         return _run(config, Path(run_dir), progress)
 
 
-def _flat(tree: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(_flat(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def _check_resumable(run_dir: Path, config: PINNConfig) -> None:
     """A run directory resumes only the config that started it (its checkpoints would not fit)."""
     saved_file = run_dir / "config.json"
     if not saved_file.exists():
         return
-    as_json = lambda c: _flat(json.loads(json.dumps(config_lib.to_dict(c))))
+    as_json = lambda c: config_lib.flatten(json.loads(json.dumps(config_lib.to_dict(c))))
     # a key the saved config lacks was added later, with a default that keeps the old behaviour
-    saved = {**as_json(PINNConfig()), **_flat(json.loads(saved_file.read_text())["config"])}
+    saved_config = json.loads(saved_file.read_text())["config"]
+    saved = {**as_json(PINNConfig()), **config_lib.flatten(saved_config)}
     current = as_json(config)
     changed = sorted(k for k in saved.keys() | current.keys() if saved.get(k) != current.get(k))
     if changed:
@@ -203,6 +194,9 @@ def _run(config: PINNConfig, run_dir: Path, progress: bool) -> dict:
     evaluation = pdes.get(
         config.problem, **dict(config.problem_params), **dict(config.reference_params)
     )
+    # every check that needs the problem runs before anything is written
+    spans = _windows.spans(problem, config.time_windows)
+    _build.build_model(problem, config.model)
     _check_resumable(run_dir, config)
     _io.write_json(
         run_dir / "config.json", {"config": config_lib.to_dict(config), **_io.environment()}
@@ -212,7 +206,6 @@ def _run(config: PINNConfig, run_dir: Path, progress: bool) -> dict:
     reference_values = reference.values.reshape(-1)
     mesh = data_mesh() if jax.device_count() > 1 else None
 
-    spans = _windows.spans(problem, config.time_windows)
     marching = len(spans) > 1
     initial = problem.initial
     prediction = np.zeros_like(reference_values)
