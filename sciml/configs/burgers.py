@@ -5,8 +5,9 @@ Command: ``sciml pinn burgers --config quick`` (default) or ``--config long``.
 Both train an MLP 8x20 tanh (3021 parameters) with exact initial and boundary data in float64:
 500 Adam steps on 2000 points redrawn every step (RAD), then dense BFGS (the full 3021 x 3021
 inverse Hessian, zoom line search) on 5000 fixed RAD points. Dense BFGS is the step that
-matters: on the same points L-BFGS (memory 50) reached loss 3.5e-5 after 4000 iterations, dense
-BFGS 4.7e-5 after 200 and 1e-6 after 400 (float32 BFGS stalls near 8e-7: use float64).
+matters: ``--config long --set optim.quasi_newton=lbfgs`` (L-BFGS, memory 50) ends at 9.8e-4,
+``long`` itself at 2.7e-5. In float32 BFGS stalls (loss flat at 8.5e-7 from iteration 900 on,
+the line searches failing): use float64.
 
 - ``quick``: 1500 BFGS iterations in three rounds of 500 on fresh RAD points, each round
   starting from the last inverse Hessian (``optim.keep_hessian``); about 2 minutes on 2 CPU
