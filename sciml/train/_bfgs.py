@@ -18,8 +18,9 @@ with :math:`\tau_k = 1` for plain BFGS. SSBFGS takes :math:`\tau_0 = y^\top H_0 
 :math:`b_k = -s^\top g_k / y^\top s` (1 under an exact line search). Plain BFGS keeps
 :math:`H_0 = I`, as SciPy does: that initial rescaling underestimates the inverse curvature and
 BFGS corrects small eigenvalues of :math:`HA` slowly (a 6-D quadratic of condition 50 took 20
-steps with it, 6 without). On Burgers, SSBFGS needed about 5x more line-search evaluations per
-iteration than BFGS for the same loss. An update is skipped when :math:`y^\top s` is not
+steps with it, 6 without). On Burgers (MLP 8x20, 5000 points, float64) SSBFGS reached a lower
+loss per iteration (5.6e-6 against 2.5e-5 after 300) but each 100 iterations took 44 s against
+4.4 s, so plain BFGS is ahead per second. An update is skipped when :math:`y^\top s` is not
 positive (the zoom line search's Wolfe conditions make it positive), and H restarts from the
 identity when :math:`-Hg` is not a descent direction.
 """
