@@ -7,6 +7,8 @@ Sub-commands (each has ``--help``):
 - ``sciml pinn PROBLEM [--config V] [--steps N] [--seed S] [--out DIR] [--set key=value ...]``:
   train and evaluate a PINN (configs in :mod:`sciml.configs`).
 - ``sciml bench SUITE [--quick]``: run a benchmark suite, write its rows, print its table.
+- ``sciml data generate NAME --n N --resolution R --seed S --out FILE.h5 [--set key=value]``:
+  generate an operator-learning data set (:mod:`pdes.generators`); ``sciml data info FILE``.
 - ``sciml problems``: the problem catalogue with default parameters.
 - ``sciml report``: regenerate the README tables from committed result rows.
 
@@ -91,6 +93,27 @@ def _pinn(args) -> None:
     )
 
 
+def _data_generate(args) -> None:
+    from sciml import _data
+
+    _data.generate(
+        args.name,
+        args.n,
+        args.resolution,
+        args.seed,
+        Path(args.out),
+        args.set or [],
+        chunk=args.chunk,
+        progress=not args.quiet,
+    )
+
+
+def _data_info(args) -> None:
+    from sciml import _data
+
+    print(_data.info(Path(args.file)))
+
+
 def _problems(args) -> None:
     import pdes
 
@@ -141,6 +164,24 @@ def parser() -> argparse.ArgumentParser:
         "--only", metavar="NAMES", help="pinn: only these problems (comma-separated), merged"
     )
     bench.set_defaults(run=_bench)
+
+    data = sub.add_parser("data", help="generate or describe an operator-learning data set")
+    data_sub = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
+    generate = data_sub.add_parser("generate", help="generate a data set into an HDF5 file")
+    generate.add_argument("name", help="darcy | burgers | antiderivative | diffusion_reaction")
+    generate.add_argument("--n", type=int, required=True, help="number of samples")
+    generate.add_argument("--resolution", type=int, help="grid points per axis (stored)")
+    generate.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    generate.add_argument("--out", required=True, help="the HDF5 file to write")
+    generate.add_argument("--chunk", type=int, default=32, help="samples per compiled call")
+    generate.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="a generator parameter, e.g. fine=65"
+    )
+    generate.add_argument("--quiet", action="store_true", help="no progress bar")
+    generate.set_defaults(run=_data_generate)
+    info = data_sub.add_parser("info", help="describe a data-set file")
+    info.add_argument("file")
+    info.set_defaults(run=_data_info)
 
     problems = sub.add_parser("problems", help="list the problem catalogue")
     problems.set_defaults(run=_problems)

@@ -44,6 +44,7 @@ from pdes.datasets._hdf5 import (
     read,
     write,
 )
+from pdes.datasets._operator import OperatorData, load_operator
 from pdes.datasets._schema import (
     PDEBENCH_BURGERS_1D,
     PDEBENCH_DARCY_2D,
@@ -61,9 +62,11 @@ __all__ = [
     "ArraySpec",
     "Dataset",
     "DatasetError",
+    "OperatorData",
     "Schema",
     "channel_last_to_pdebench",
     "content_hash",
+    "load_operator",
     "pdebench_to_channel_last",
     "read",
     "validate",

@@ -3,6 +3,7 @@ adaptive diffrax method of lines), the Cole–Hopf solution of viscous Burgers, 
 conjugate-gradient elliptic solver."""
 
 from pdes.solvers._cole_hopf import burgers_cole_hopf, burgers_cole_hopf_grid
+from pdes.solvers._diffusion_reaction import solve_diffusion_reaction
 from pdes.solvers._elliptic import EllipticInfo, jacobi, solve_elliptic
 from pdes.solvers._etdrk4 import etdrk4, etdrk4_coefficients
 from pdes.solvers._method_of_lines import method_of_lines
@@ -19,5 +20,6 @@ __all__ = [
     "jacobi",
     "kdv_terms",
     "method_of_lines",
+    "solve_diffusion_reaction",
     "solve_elliptic",
 ]
