@@ -9,6 +9,8 @@ Sub-commands (each has ``--help``):
 - ``sciml bench SUITE [--quick]``: run a benchmark suite, write its rows, print its table.
 - ``sciml data generate NAME --n N --resolution R --seed S --out FILE.h5 [--set key=value]``:
   generate an operator-learning data set (:mod:`pdes.generators`); ``sciml data info FILE``.
+- ``sciml operator MODEL --data FILE.h5 [--epochs N] [--seed S] [--set key=value ...]``: train
+  FNO, MgNO, U-Net or DeepONet on a data set (:mod:`sciml.operator`).
 - ``sciml problems``: the problem catalogue with default parameters.
 - ``sciml report``: regenerate the README tables from committed result rows.
 
@@ -114,6 +116,25 @@ def _data_info(args) -> None:
     print(_data.info(Path(args.file)))
 
 
+def _operator(args) -> None:
+    from sciml import config as config_lib
+    from sciml.operator import OperatorConfig, train_and_evaluate
+
+    overrides = [f"model={args.model}", f"data={args.data}", *(args.set or [])]
+    for key in ("epochs", "seed", "train", "test", "batch"):
+        if getattr(args, key) is not None:
+            overrides.append(f"{key}={getattr(args, key)}")
+    config = config_lib.override(OperatorConfig(), overrides)
+    out = Path(args.out or f"runs/operator/{Path(args.data).stem}-{args.model}-seed{config.seed}")
+    result = train_and_evaluate(config, out, progress=not args.quiet)
+    print(
+        f"{args.model} on {result['data']} {result['resolution']}: test relative L2 "
+        f"{result['test_rel_l2']:.4f}, H1 {result['test_rel_h1']:.4f}; {result['parameters']} "
+        f"parameters, {result['epochs']} epochs in {result['wall_seconds']:.1f} s; "
+        f"run directory {out}"
+    )
+
+
 def _problems(args) -> None:
     import pdes
 
@@ -157,13 +178,30 @@ def parser() -> argparse.ArgumentParser:
     pinn.set_defaults(run=_pinn)
 
     bench = sub.add_parser("bench", help="run a benchmark suite")
-    bench.add_argument("suite", help="convergence | laplacian | references | pinn")
+    bench.add_argument("suite", help="convergence | laplacian | references | pinn | operators")
     bench.add_argument("--quick", action="store_true", help="smaller, faster setting")
     bench.add_argument("--out", help="run directory (default: runs/bench/SUITE)")
     bench.add_argument(
-        "--only", metavar="NAMES", help="pinn: only these problems (comma-separated), merged"
+        "--only",
+        metavar="NAMES",
+        help="pinn, operators: only these tasks (comma-separated), merged",
     )
     bench.set_defaults(run=_bench)
+
+    operator = sub.add_parser("operator", help="train an operator model on a data-set file")
+    operator.add_argument("model", help="fno | mgno | unet | deeponet")
+    operator.add_argument("--data", required=True, help="HDF5 file (see `sciml data generate`)")
+    operator.add_argument("--epochs", type=int, help="training epochs (default 100)")
+    operator.add_argument("--seed", type=int, help="random seed (default 0)")
+    operator.add_argument("--train", type=int, help="training samples: the first N (default 1000)")
+    operator.add_argument("--test", type=int, help="test samples: the last N (default 100)")
+    operator.add_argument("--batch", type=int, help="minibatch size (default 20)")
+    operator.add_argument("--out", help="run directory (default: runs/operator/DATA-MODEL-seedS)")
+    operator.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="a config key, e.g. fno.width=20"
+    )
+    operator.add_argument("--quiet", action="store_true", help="no progress bar")
+    operator.set_defaults(run=_operator)
 
     data = sub.add_parser("data", help="generate or describe an operator-learning data set")
     data_sub = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)

@@ -51,7 +51,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
         (("bench",), "required: suite"),
         (("bench", "convergence", "--out", "/proc/forbidden"), "/proc/forbidden"),
         (("report", "--readme", "missing.md"), "missing.md"),
-        (("bench", "convergence", "--only", "heat"), "--only applies to the pinn suite"),
+        (("bench", "convergence", "--only", "heat"), "--only applies to the pinn and operators"),
+        (("bench", "operators", "--only", "nope"), "no operator benchmark task nope"),
         (("bench", "pinn", "--only", "nope"), "no PINN benchmark task for nope"),
     ],
 )
@@ -124,3 +125,16 @@ def test_pinn_table_gives_mean_and_std_over_seeds():
         "| heat | quick | 2 | 100 Adam + 0 L-BFGS | 15 ± 5 | 50 | 2.00e-03 ± 1.0e-03 | 1.00e-03 |"
         in table
     )
+
+
+def test_operators_table_gives_mean_and_std_and_the_published_number():
+    from sciml.bench import operators_table
+
+    base = {"problem": "darcy85-fno", "label": "fno", "generator": "darcy", "model": "fno"}
+    base |= {"resolution": [85, 85], "train": 1000, "test": 100, "parameters": 2368001}
+    base |= {"epochs": 20, "test_rel_h1": 0.05, "seconds_per_epoch": 10.0}
+    rows = [base | {"test_rel_l2": e, "wall_seconds": w} for e, w in [(0.01, 100.0), (0.03, 300.0)]]
+    table = operators_table(rows)
+    # mean 0.02, population std 0.01; the FNO paper's s = 85 value beside it
+    assert "| darcy 85x85 (1000/100) | fno | 2,368,001 | 20 | 2 | 200 ± 100 | 10.0 |" in table
+    assert "0.0200 ± 0.0100 | 0.0500 | 0.0108 | FNO paper, s = 85" in table

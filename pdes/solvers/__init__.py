@@ -7,6 +7,7 @@ from pdes.solvers._diffusion_reaction import solve_diffusion_reaction
 from pdes.solvers._elliptic import EllipticInfo, jacobi, solve_elliptic
 from pdes.solvers._etdrk4 import etdrk4, etdrk4_coefficients
 from pdes.solvers._method_of_lines import method_of_lines
+from pdes.solvers._multigrid import multigrid
 from pdes.solvers._spectral_terms import allen_cahn_terms, burgers_terms, kdv_terms
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "jacobi",
     "kdv_terms",
     "method_of_lines",
+    "multigrid",
     "solve_diffusion_reaction",
     "solve_elliptic",
 ]

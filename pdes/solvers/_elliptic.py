@@ -11,9 +11,9 @@ gradients (:func:`jax.scipy.sparse.linalg.cg`).
 
 Preconditioners plug in as builders ``preconditioner(a, spacing, face_mean) -> M``, where ``M``
 maps an interior residual array to an interior correction array and must be a symmetric positive
-definite linear map (a CG requirement). :func:`jacobi` is the one provided. A geometric multigrid
-V-cycle (symmetric: as many pre- as post-smoothing sweeps, restriction the transpose of
-prolongation) is the intended next builder for the 421 x 421 Darcy data; it needs no change here.
+definite linear map (a CG requirement): :func:`jacobi`, and :func:`pdes.solvers.multigrid`, a
+symmetric Galerkin V-cycle whose CG iteration count stays flat in the grid size (9 to 11 from
+85 to 421 nodes on the Darcy coefficients, where Jacobi's grows from 352 to 1799).
 
 Everything is written for one sample: ``jit`` at the call site, ``vmap`` over a batch of
 coefficient fields. Reference data expect float64 (``with jax.enable_x64(True):``).

@@ -3,8 +3,11 @@ training suites defined here. ``SUITES[name](quick, out, only)`` returns result 
 holds any run directories a suite makes, ``only`` picks problems); :func:`table` renders them."""
 
 from pdes import benchmarks as _numerics
+from sciml.bench._operators import check_only as check_operators
+from sciml.bench._operators import operator_rows, operators_table
 from sciml.bench._peers import peers_table
 from sciml.bench._pinn import check_only, pinn_rows, pinn_table
+from sciml.bench._scaling import scaling_rows, scaling_table
 
 
 def _numeric(suite):
@@ -15,25 +18,45 @@ def _numeric(suite):
     return run
 
 
-SUITES = {**{name: _numeric(name) for name in _numerics.SUITES}, "pinn": pinn_rows}
+SUITES = {
+    **{name: _numeric(name) for name in _numerics.SUITES},
+    "pinn": pinn_rows,
+    "operators": operator_rows,
+    "operator_scaling": scaling_rows,
+}
 
 
 def check(suite: str, only: list[str] | None, quick: bool = False) -> None:
     """Fail before any output is written: unknown suite, or ``only`` where it does not apply."""
     if suite not in SUITES:
         raise ValueError(f"unknown benchmark suite {suite!r}; suites: {', '.join(SUITES)}")
-    if only is not None and suite != "pinn":
-        raise ValueError(f"--only applies to the pinn suite, not to {suite!r}")
+    if only is not None and suite not in ("pinn", "operators"):
+        raise ValueError(f"--only applies to the pinn and operators suites, not to {suite!r}")
     if suite == "pinn":
         check_only(only, quick)
+    if suite == "operators":
+        check_operators(only, quick)
 
 
 def table(suite: str, rows: list[dict]) -> str:
     if suite == "pinn":
         return pinn_table(rows)
+    if suite == "operators":
+        return operators_table(rows)
+    if suite == "operator_scaling":
+        return scaling_table(rows)
     if suite == "peers":
         return peers_table(rows)
     return _numerics.table(suite, rows)
 
 
-__all__ = ["SUITES", "check", "peers_table", "pinn_rows", "pinn_table", "table"]
+__all__ = [
+    "SUITES",
+    "check",
+    "operator_rows",
+    "operators_table",
+    "peers_table",
+    "pinn_rows",
+    "pinn_table",
+    "table",
+]

@@ -89,6 +89,12 @@ def make_train_step(
         return new, metrics
 
     def step(state: TrainState, batches: PyTree = None):
+        if steps_per_call == 1:
+            # no loop: XLA:CPU runs convolutions inside loop bodies 3-7x slower (measured on
+            # MgNO and U-Net steps, jax 0.10.2), so one step per call is straight-line code
+            batch = None if batches is None else jax.tree.map(lambda b: b[0], batches)
+            state, metrics = one_step(state, batch)
+            return state, jax.tree.map(lambda m: m[None], metrics)
         if batches is None:
             return jax.lax.scan(lambda s, _: one_step(s, None), state, None, length=steps_per_call)
         return jax.lax.scan(one_step, state, batches)
