@@ -11,23 +11,12 @@ budget: Adam(W) with a one-cycle schedule stepped per optimiser step.
 
 from dataclasses import dataclass, field
 
+from sciml.pinn._config import _choice, _positive  # one set of config checks
+
 MODELS = ("fno", "mgno", "unet", "deeponet")
 LOSSES = ("l2", "h1", "mse")
 SCHEDULES = ("onecycle", "cosine", "step", "constant")
 PADDINGS = ("auto", "zeros", "periodic", "reflect")
-
-
-def _choice(name: str, value: str, options: tuple[str, ...]) -> None:
-    if value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(options)}, got {value!r}")
-
-
-def _positive(name: str, value, allow_zero: bool = False) -> None:
-    ok = value >= 0 if allow_zero else value > 0
-    if isinstance(value, bool) or not isinstance(value, int | float) or not ok:
-        raise ValueError(
-            f"{name} must be {'non-negative' if allow_zero else 'positive'}, got {value!r}"
-        )
 
 
 @dataclass(frozen=True)
