@@ -54,11 +54,12 @@ from importlib import metadata
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import optax
+from compare_burgers import _commit  # the sibling script: one commit lookup for every peer row
 
 from pdes.tables import markdown
 from sciml.models import FNO, count_params
+from sciml.operator import relative_l2
 
 PROJECTION = 128  # the original FNO's fc1 width (neuralop_fno.py uses the same)
 LEARNING_RATE = 1e-3
@@ -95,28 +96,6 @@ def peer_available(python: str | None) -> str | None:
     return None
 
 
-def _commit() -> str | None:
-    """This checkout's commit, ``-dirty`` when the working tree has changes."""
-    try:
-        done = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--abbrev=12"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return done.stdout.strip()
-
-
-def rel_l2(prediction: jax.Array, target: jax.Array) -> jax.Array:
-    """Mean over the batch of the per-sample relative L2 error (all non-batch axes)."""
-    axes = tuple(range(1, target.ndim))
-    error = jnp.sqrt(jnp.sum((prediction - target) ** 2, axis=axes))
-    return jnp.mean(error / jnp.sqrt(jnp.sum(target**2, axis=axes)))
-
-
 def run_ours(args: argparse.Namespace, threads: int) -> dict:
     model = FNO(
         width=args.width,
@@ -137,7 +116,7 @@ def run_ours(args: argparse.Namespace, threads: int) -> dict:
     @partial(jax.jit, donate_argnums=0)
     def step(state, a, u):
         params, opt_state = state
-        loss, grads = jax.value_and_grad(lambda p: rel_l2(model.apply(p, a), u))(params)
+        loss, grads = jax.value_and_grad(lambda p: relative_l2(model.apply(p, a), u))(params)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state), loss
 
