@@ -36,6 +36,15 @@ def grf_eigenvalues(
     return sigma**2 * (squared + tau**2) ** (-alpha)
 
 
+def _check_spectrum(owner: str, n, dim, samples, alpha, **positives) -> None:
+    integer(owner, 2, n=n)
+    integer(owner, 1, dim=dim, samples=samples)
+    positive(owner, alpha=alpha, **positives)
+    if alpha <= dim / 2:
+        # sum_k lambda_k diverges: the field would have no pointwise variance as n grows
+        raise ValueError(f"{owner}: alpha must exceed dim/2 = {dim / 2}, got {alpha}")
+
+
 def periodic_grf(
     key: jax.Array,
     n: int,
@@ -60,12 +69,7 @@ def periodic_grf(
         >>> u.shape
         (3, 64)
     """
-    integer("periodic_grf", 2, n=n)
-    integer("periodic_grf", 1, dim=dim, samples=samples)
-    positive("periodic_grf", alpha=alpha, tau=tau, sigma=sigma, length=length)
-    if alpha <= dim / 2:
-        # sum_k lambda_k diverges: the field would have no pointwise variance as n grows
-        raise ValueError(f"periodic_grf: alpha must exceed dim/2 = {dim / 2}, got {alpha}")
+    _check_spectrum("periodic_grf", n, dim, samples, alpha, tau=tau, sigma=sigma, length=length)
     eigen = grf_eigenvalues(n, dim, alpha=alpha, tau=tau, sigma=sigma, length=length)
     scale = np.sqrt(n**dim * eigen / length**dim)
     if mean_zero:
@@ -105,12 +109,8 @@ def neumann_grf(
         >>> neumann_grf(jax.random.key(0), 32, samples=2).shape
         (2, 32, 32)
     """
-    integer("neumann_grf", 2, n=n)
-    integer("neumann_grf", 1, dim=dim, samples=samples)
     sigma = tau ** (alpha - dim / 2) if sigma is None else sigma
-    positive("neumann_grf", alpha=alpha, tau=tau, sigma=sigma)
-    if alpha <= dim / 2:
-        raise ValueError(f"neumann_grf: alpha must exceed dim/2 = {dim / 2}, got {alpha}")
+    _check_spectrum("neumann_grf", n, dim, samples, alpha, tau=tau, sigma=sigma)
     k = np.arange(n)
     squared = sum(g**2 for g in np.meshgrid(*([k] * dim), indexing="ij")) * np.pi**2
     scale = n ** (dim / 2) * sigma * (squared + tau**2) ** (-alpha / 2)
