@@ -133,7 +133,11 @@ def test_normalizer_uses_the_training_split_only():
         (["mgno.levels=6"], "mgno with 6 levels needs at least 33 cells"),
         (["fno.modes=12"], "modes .* need a grid of at least"),
         (["train=15"], "cannot take 15 training and 4 test"),
-        (["physics_weight=1.0", "model=deeponet"], "physics_weight is for grid models"),
+        (["physics_weight=1.0", "model=deeponet"], "trains on triplets of raw values"),
+        (
+            ["physics_weight=1.0", "model=deeponet", "deeponet.points_per_sample=1", "normalize=0"],
+            "needs data with a pointwise residual",
+        ),
     ],
 )
 def test_bad_settings_fail_before_writing(darcy_file, tmp_path, extra, message):

@@ -127,6 +127,26 @@ CASES = {
         {"diffusivity": FK_D, "reaction": FK_RHO},
         2,
     ),
+    "antiderivative": (
+        residuals.antiderivative,
+        lambda z: jnp.sin(3 * z[0]),
+        {"integrand": lambda z: 3 * jnp.cos(3 * z[0])},
+        1,
+    ),
+    "quadratic_reaction_diffusion": (
+        residuals.quadratic_reaction_diffusion,
+        lambda z: z[0] * jnp.sin(jnp.pi * z[1]),
+        {
+            "diffusivity": 0.01,
+            "reaction": 0.01,
+            # s = t sin(pi x): u = s_t - D s_xx - k s^2
+            "source": lambda z: (
+                (1 + 0.01 * jnp.pi**2 * z[0]) * jnp.sin(jnp.pi * z[1])
+                - 0.01 * (z[0] * jnp.sin(jnp.pi * z[1])) ** 2
+            ),
+        },
+        2,
+    ),
     "navier_stokes_forced": (
         residuals.navier_stokes_vorticity,
         lambda z: jnp.stack([to_jax((t, x, y), ns_omega)(z), to_jax((t, x, y), ns_psi)(z)]),

@@ -19,6 +19,7 @@ Points are ``(t, x...)`` for time-dependent equations and ``(x...)`` otherwise.
 
 from physics.residuals._advection import advection
 from physics.residuals._allen_cahn import allen_cahn
+from physics.residuals._antiderivative import antiderivative
 from physics.residuals._burgers import burgers
 from physics.residuals._darcy import darcy
 from physics.residuals._field import Field, PointField
@@ -27,6 +28,7 @@ from physics.residuals._heat import heat
 from physics.residuals._kdv import kdv
 from physics.residuals._navier_stokes import navier_stokes_vorticity, vorticity_streamfunction
 from physics.residuals._poisson import poisson
+from physics.residuals._quadratic_reaction_diffusion import quadratic_reaction_diffusion
 from physics.residuals._reaction_diffusion import reaction_diffusion
 from physics.residuals._residual import residual
 from physics.residuals._wave import wave
@@ -37,12 +39,14 @@ __all__ = [
     "PointField",
     "advection",
     "allen_cahn",
+    "antiderivative",
     "burgers",
     "darcy",
     "heat",
     "kdv",
     "navier_stokes_vorticity",
     "poisson",
+    "quadratic_reaction_diffusion",
     "reaction_diffusion",
     "residual",
     "vorticity_streamfunction",

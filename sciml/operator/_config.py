@@ -63,11 +63,15 @@ class DeepONetSettings:
     basis: int = 40
     activation: str = "relu"  # relu | tanh | gelu
     points_per_sample: int = 0  # > 0: fixed random query points per training function (triplets)
+    label_points: str = "random"  # random | boundary (only where the problem fixes s: data-free)
+    residual_points: int = 100  # collocation points per function when physics_weight > 0
 
     def __post_init__(self):
         _choice("deeponet.branch", self.branch, ("mlp", "cnn"))
         _choice("deeponet.activation", self.activation, ("relu", "tanh", "gelu"))
+        _choice("deeponet.label_points", self.label_points, ("random", "boundary"))
         _positive("deeponet.points_per_sample", self.points_per_sample, allow_zero=True)
+        _positive("deeponet.residual_points", self.residual_points)
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ class OperatorConfig:
     schedule: str = "onecycle"
     loss: str = "l2"  # relative L2 | relative H1 | plain MSE (DeepONet's antiderivative metric)
     normalize: bool = True  # pointwise Gaussian normalisers fitted on the training split
-    physics_weight: float = 0.0  # > 0: PINO-style grid residual of the data's PDE
+    physics_weight: float = 0.0  # > 0: the PDE's residual (grid models: PINO; DeepONet: PI)
     eval_every: int = 10  # epochs
     fno: FNOSettings = field(default_factory=FNOSettings)
     mgno: MgNOSettings = field(default_factory=MgNOSettings)

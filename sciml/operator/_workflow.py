@@ -23,7 +23,7 @@ import optax
 from pdes.datasets import OperatorData, load_operator
 from sciml import _io
 from sciml import config as config_lib
-from sciml.models import count_params
+from sciml.models import DeepONet, count_params
 from sciml.operator import _figures
 from sciml.operator._build import (
     Normalizer,
@@ -34,6 +34,7 @@ from sciml.operator._build import (
 )
 from sciml.operator._config import OperatorConfig
 from sciml.operator._loss import darcy_residual, mse, relative_h1, relative_l2
+from sciml.operator._physics_informed import PointPhysics, point_physics, residual_loss
 from sciml.train import TrainState, data_mesh, fit, make_train_step, replicate, replicated
 
 EVAL_CHUNK = 50  # test samples per compiled evaluation call (bounds memory at 512^2)
@@ -79,17 +80,36 @@ def _spacing(data: OperatorData) -> tuple[float, ...]:
     )
 
 
-def _physics_source(config: OperatorConfig, data: OperatorData) -> float | None:
-    if config.physics_weight == 0:
+def _grid_physics_source(config: OperatorConfig, data: OperatorData) -> float | None:
+    if config.physics_weight == 0 or config.model == "deeponet":
         return None
     if data.layout != "darcy":
         raise ValueError(
             f"physics_weight needs a Darcy data set (its grid residual); {data.path} is "
             f"{data.layout}"
         )
-    if config.model == "deeponet":
-        raise ValueError("physics_weight is for grid models (fno, mgno, unet)")
     return float(data.attrs.get("params", {}).get("source", 1.0))
+
+
+def _point_physics(config: OperatorConfig, data: OperatorData) -> PointPhysics | None:
+    if config.model != "deeponet" or config.physics_weight == 0:
+        return None
+    if config.deeponet.points_per_sample == 0 or config.normalize:
+        raise ValueError(
+            "a physics-informed DeepONet trains on triplets of raw values: set "
+            "deeponet.points_per_sample > 0 and normalize=false"
+        )
+    return point_physics(data)
+
+
+def _query_index(config: OperatorConfig, data: OperatorData, n: int) -> np.ndarray:
+    """Fixed query nodes ``[n, k]`` per training function (flat output-grid indices)."""
+    key = jax.random.key(config.seed + 1)
+    k = config.deeponet.points_per_sample
+    if config.deeponet.label_points == "random":
+        return np.asarray(jax.random.randint(key, (n, k), 0, data.output_grid[..., 0].size))
+    nodes = np.flatnonzero(point_physics(data).boundary(data.output_grid))
+    return nodes[np.asarray(jax.random.randint(key, (n, k), 0, len(nodes)))]
 
 
 def _check_resumable(run_dir: Path, config: OperatorConfig) -> None:
@@ -123,7 +143,8 @@ def train_and_evaluate(
     data = load_operator(config.data)
     train, test = data.split(config.train, config.test)
     model = build_model(config, data)
-    source = _physics_source(config, data)
+    source = _grid_physics_source(config, data)
+    physics = _point_physics(config, data)
     params = init_params(model, config, train, jax.random.key(config.seed))
     _check_resumable(run_dir, config)
     _io.write_json(
@@ -145,16 +166,27 @@ def train_and_evaluate(
         # fixed query points per training function, as in the original DeepONet set-up
         flat_y = train.outputs.reshape(len(train), -1, train.outputs.shape[-1])
         flat_grid = data.output_grid.reshape(-1, data.output_grid.shape[-1])
-        k = config.deeponet.points_per_sample
-        index = np.asarray(
-            jax.random.randint(jax.random.key(config.seed + 1), (len(train), k), 0, len(flat_grid))
-        )
+        index = _query_index(config, data, len(train))
         batch_data["y"] = jnp.asarray(np.take_along_axis(flat_y, index[..., None], axis=1))
         batch_data["points"] = jnp.asarray(flat_grid[index])
         predict_at = make_predict_at(model, config)
         y_mean = jnp.asarray(y_norm.mean.reshape(-1, y_norm.mean.shape[-1])[index])
         y_std = jnp.asarray(y_norm.std.reshape(-1, y_norm.std.shape[-1])[index])
         batch_data["y_mean"], batch_data["y_std"] = y_mean, y_std
+    if physics is not None:
+        sensors = data.input_grid.reshape(-1)
+        points, sensor = physics.collocation(
+            jax.random.key(config.seed + 3),
+            sensors,
+            data.output_grid,
+            len(train),
+            config.deeponet.residual_points,
+        )
+        batch_data["residual_points"] = jnp.asarray(points)
+        batch_data["residual_source"] = jnp.asarray(
+            np.take_along_axis(train.inputs[..., 0], sensor, axis=1)
+        )
+        point = lambda p: lambda u, z: model.apply(p, u, z, method=DeepONet.point)
 
     def loss_fn(params, index, key, weights):
         batch = jax.tree.map(lambda a: a[index], batch_data)
@@ -172,6 +204,15 @@ def train_and_evaluate(
         else:
             data_loss = relative_l2(pred, target)
         terms = {"data": data_loss}
+        if physics is not None:
+            terms["physics"] = residual_loss(
+                physics,
+                point(params),
+                batch["x"].reshape(len(index), -1),
+                batch["residual_points"],
+                batch["residual_source"],
+            )
+            return data_loss + config.physics_weight * terms["physics"], terms
         if source is not None:
             terms["physics"] = darcy_residual(pred, batch["a"], spacing, source)
             return data_loss + config.physics_weight * terms["physics"], terms
