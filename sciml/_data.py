@@ -53,7 +53,7 @@ def generate(
 
 
 def info(path: Path) -> str:
-    """A description of a data-set file: arrays, operator pairs, attributes."""
+    """A description of a data-set file: arrays, operator pairs or trajectories, attributes."""
     ds = datasets.read(path)
     lines = [f"{path}"]
     for key, array in sorted(ds.arrays.items()):
@@ -68,8 +68,17 @@ def info(path: Path) -> str:
             f"  operator pairs ({data.layout}): input {list(data.inputs.shape)} -> "
             f"output {list(data.outputs.shape)}"
         )
-    except datasets.DatasetError as error:
-        lines.append(f"  not loadable as operator pairs: {error}")
+    except datasets.DatasetError as pair_error:
+        try:
+            traj = datasets.load_trajectories(path)
+            lines.append(
+                f"  trajectories: frames {list(traj.frames.shape)} at t = "
+                f"{traj.times[0]:.4g} ... {traj.times[-1]:.4g}"
+            )
+        except datasets.DatasetError as error:
+            lines.append(
+                f"  not loadable as operator pairs ({pair_error}) nor trajectories ({error})"
+            )
     for key, value in sorted(ds.attrs.items()):
         lines.append(f"  @{key}: {value}")
     return "\n".join(lines)

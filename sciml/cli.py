@@ -25,6 +25,7 @@ from pathlib import Path
 
 import jax
 
+from pdes import generators
 from sciml import _io, _report
 
 
@@ -206,7 +207,7 @@ def parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="generate or describe an operator-learning data set")
     data_sub = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
     generate = data_sub.add_parser("generate", help="generate a data set into an HDF5 file")
-    generate.add_argument("name", help="darcy | burgers | antiderivative | diffusion_reaction")
+    generate.add_argument("name", help=" | ".join(generators.names()))
     generate.add_argument("--n", type=int, required=True, help="number of samples")
     generate.add_argument("--resolution", type=int, help="grid points per axis (stored)")
     generate.add_argument("--seed", type=int, default=0, help="root seed (default 0)")

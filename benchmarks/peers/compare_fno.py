@@ -45,7 +45,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -57,30 +56,13 @@ import jax
 import optax
 from compare_burgers import _commit  # the sibling script: one commit lookup for every peer row
 
-from pdes.tables import markdown
+from sciml.bench._peers import fno_peers_table
 from sciml.models import FNO, count_params
 from sciml.operator import relative_l2
 
 PROJECTION = 128  # the original FNO's fc1 width (neuralop_fno.py uses the same)
 LEARNING_RATE = 1e-3
 PEER_SCRIPT = Path(__file__).with_name("neuralop_fno.py")
-PEER_ENGINE = "neuralop"
-
-COLUMNS = [
-    ("engine", "engine", "{}"),
-    ("repeat", "repeat", "{}"),
-    ("grid", "grid", "{}"),
-    ("batch", "batch", "{}"),
-    ("params", "params", "{:,}"),
-    ("steps/s (steady)", "steps_per_second_steady", "{:.3f}"),
-    ("ms/step (steady)", "ms_per_step_steady", "{:.1f}"),
-    ("CPU ms/step (steady)", "cpu_ms_per_step_steady", "{:.1f}"),
-    ("timed steps", "steps", "{}"),
-    ("warm-up s (steps)", "warmup", "{}"),
-    ("threads", "threads", "{}"),
-    ("OMP wait", "omp_wait_policy", "{}"),
-    ("load (1 min) before", "load_before", "{:.2f}"),
-]
 
 
 def peer_available(python: str | None) -> str | None:
@@ -171,41 +153,6 @@ def run_peer(args: argparse.Namespace, threads: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def table(rows: list[dict]) -> str:
-    """The markdown table, then the median speed ratio when both engines ran."""
-    shown = [
-        row
-        | {
-            "grid": f"{row['resolution']} x {row['resolution']}",
-            "warmup": f"{row['warmup_seconds']:.1f} ({row['warmup_steps']})",
-        }
-        for row in rows
-    ]
-    lines = [markdown(shown, COLUMNS), ""]
-    first = rows[0]
-    lines.append(
-        f"Width {first['width']}, {first['modes']} modes per axis (neuralop n_modes "
-        f"({2 * first['modes']}, {2 * first['modes'] - 1})), {first['layers']} layers, "
-        f"float32, random data; one step = forward + relative L2 + backward + Adam."
-    )
-
-    def median(engine: str, key: str) -> tuple[float | None, int]:
-        values = [r[key] for r in rows if r["engine"] == engine and r.get(key)]
-        return (statistics.median(values), len(values)) if values else (None, 0)
-
-    for key, label, faster in (
-        ("steps_per_second_steady", "steps/s, steady", lambda ours, peer: ours / peer),
-        ("cpu_ms_per_step_steady", "CPU time per step", lambda ours, peer: peer / ours),
-    ):
-        (ours, n_ours), (peer, n_peer) = median("sciml", key), median(PEER_ENGINE, key)
-        if ours and peer:
-            lines.append(
-                f"- sciml vs neuraloperator ({label}; medians of {n_ours} and {n_peer} runs): "
-                f"{faster(ours, peer):.2f}x"
-            )
-    return "\n".join(lines)
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
@@ -260,7 +207,7 @@ def main(argv=None) -> None:
 
     with (args.out / "rows.jsonl").open("w") as f:
         f.writelines(json.dumps(row) + "\n" for row in rows)
-    text = table(rows) + "\n"
+    text = fno_peers_table(rows) + "\n"
     (args.out / "table.md").write_text(text)
     print(text)
 

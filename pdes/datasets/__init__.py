@@ -9,6 +9,7 @@ without a channel axis, this project channel-last (DESIGN.md section 3):
 data                   PDEBench                here
 =====================  ======================  ============================================
 1-D Burgers            ``tensor [N, T, X]``    ``[N, T, X, 1]``
+2-D trajectories       ``tensor [N, T, X, Y]`` ``[N, T, X, Y, 1]`` (:func:`load_trajectories`)
 2-D Darcy solution     ``tensor [N, 1, X, Y]`` ``[N, X, Y, 1]`` (``stationary=True``)
 2-D Darcy coefficient  ``nu [N, X, Y]``        ``[N, X, Y, 1]``
 =====================  ======================  ============================================
@@ -54,6 +55,7 @@ from pdes.datasets._schema import (
     pdebench_to_channel_last,
     validate,
 )
+from pdes.datasets._trajectory import TrajectoryData, check_history, load_trajectories
 
 __all__ = [
     "FORMAT_VERSION",
@@ -64,9 +66,12 @@ __all__ = [
     "DatasetError",
     "OperatorData",
     "Schema",
+    "TrajectoryData",
     "channel_last_to_pdebench",
+    "check_history",
     "content_hash",
     "load_operator",
+    "load_trajectories",
     "pdebench_to_channel_last",
     "read",
     "validate",

@@ -1,8 +1,9 @@
-r"""Operator-learning data sets generated offline by the project's own JAX solvers.
+r"""Operator-learning and emulation data sets generated offline by the project's own JAX solvers.
 
 Each generator is a frozen dataclass of its parameters; :func:`generate` draws ``n`` samples
 deterministically from a seed, in chunks of ``jit(vmap(sample))``, and returns the arrays and
-attributes that :func:`pdes.datasets.write` stores (PDEBench's layout for Darcy and Burgers).
+attributes that :func:`pdes.datasets.write` stores (PDEBench's layouts for Darcy, Burgers and
+trajectories).
 
 ================================  ===============================================================
 name                              data
@@ -11,6 +12,7 @@ name                              data
 ``burgers``                       FNO's periodic Burgers, :math:`u_0 \mapsto u(\cdot, 1)`
 ``antiderivative``                DeepONet's :math:`u \mapsto \int_0^y u`
 ``diffusion_reaction``            DeepONet's source ↦ solution of :math:`s_t = Ds_{xx} + ks^2 + u`
+``navier_stokes``                 FNO's 2-D periodic vorticity trajectories
 ================================  ===============================================================
 
 >>> from pdes import generators
@@ -24,9 +26,10 @@ from pdes.generators._base import Generator, divisor_grid, generate
 from pdes.generators._burgers import Burgers
 from pdes.generators._darcy import Darcy
 from pdes.generators._diffusion_reaction import DiffusionReaction
+from pdes.generators._navier_stokes import NavierStokes
 
 _GENERATORS: dict[str, type[Generator]] = {
-    g.name: g for g in (Darcy, Burgers, Antiderivative, DiffusionReaction)
+    g.name: g for g in (Darcy, Burgers, Antiderivative, DiffusionReaction, NavierStokes)
 }
 
 
@@ -55,6 +58,7 @@ __all__ = [
     "Darcy",
     "DiffusionReaction",
     "Generator",
+    "NavierStokes",
     "divisor_grid",
     "generate",
     "get",

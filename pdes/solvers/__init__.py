@@ -1,6 +1,7 @@
 """Reference solvers written in JAX: ETDRK4 for stiff 1-D periodic problems (cross-checked by an
-adaptive diffrax method of lines), the Cole–Hopf solution of viscous Burgers, and a matrix-free
-conjugate-gradient elliptic solver."""
+adaptive diffrax method of lines), the Cole–Hopf solution of viscous Burgers, a matrix-free
+conjugate-gradient elliptic solver, and a pseudo-spectral IMEX solver for 2-D periodic
+Navier–Stokes in vorticity form."""
 
 from pdes.solvers._cole_hopf import burgers_cole_hopf, burgers_cole_hopf_grid
 from pdes.solvers._diffusion_reaction import solve_diffusion_reaction
@@ -8,6 +9,7 @@ from pdes.solvers._elliptic import EllipticInfo, jacobi, solve_elliptic
 from pdes.solvers._etdrk4 import etdrk4, etdrk4_coefficients
 from pdes.solvers._method_of_lines import method_of_lines
 from pdes.solvers._multigrid import multigrid
+from pdes.solvers._navier_stokes import solve_navier_stokes_2d
 from pdes.solvers._spectral_terms import allen_cahn_terms, burgers_terms, kdv_terms
 
 __all__ = [
@@ -24,4 +26,5 @@ __all__ = [
     "multigrid",
     "solve_diffusion_reaction",
     "solve_elliptic",
+    "solve_navier_stokes_2d",
 ]

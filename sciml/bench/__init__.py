@@ -5,7 +5,7 @@ holds any run directories a suite makes, ``only`` picks problems); :func:`table`
 from pdes import benchmarks as _numerics
 from sciml.bench._operators import check_only as check_operators
 from sciml.bench._operators import operator_rows, operators_table
-from sciml.bench._peers import peers_table
+from sciml.bench._peers import fno_peers_table, peers_table
 from sciml.bench._pinn import check_only, pinn_rows, pinn_table
 from sciml.bench._scaling import scaling_rows, scaling_table
 
@@ -47,6 +47,8 @@ def table(suite: str, rows: list[dict]) -> str:
         return scaling_table(rows)
     if suite == "peers":
         return peers_table(rows)
+    if suite == "peers_fno":
+        return fno_peers_table(rows)
     return _numerics.table(suite, rows)
 
 

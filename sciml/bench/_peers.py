@@ -1,5 +1,6 @@
-"""Side-by-side rows against peer libraries (``benchmarks/peers/compare_burgers.py``): the table
-and the speed ratios, for the README (``sciml report``)."""
+"""Side-by-side rows against peer libraries (``benchmarks/peers/compare_burgers.py`` against
+DeepXDE, ``compare_fno.py`` against neuraloperator): the tables and the speed ratios, for the
+README (``sciml report``)."""
 
 import statistics
 
@@ -44,3 +45,56 @@ def ratio_lines(rows: list[dict]) -> list[str]:
 
 def peers_table(rows: list[dict]) -> str:
     return "\n".join([markdown(rows, COLUMNS), "", *ratio_lines(rows)])
+
+
+PEER_FNO_ENGINE = "neuralop"
+FNO_COLUMNS = [
+    ("engine", "engine", "{}"),
+    ("repeat", "repeat", "{}"),
+    ("grid", "grid", "{}"),
+    ("batch", "batch", "{}"),
+    ("params", "params", "{:,}"),
+    ("steps/s (steady)", "steps_per_second_steady", "{:.3f}"),
+    ("ms/step (steady)", "ms_per_step_steady", "{:.1f}"),
+    ("CPU ms/step (steady)", "cpu_ms_per_step_steady", "{:.1f}"),
+    ("timed steps", "steps", "{}"),
+    ("warm-up s (steps)", "warmup", "{}"),
+    ("threads", "threads", "{}"),
+    ("OMP wait", "omp_wait_policy", "{}"),
+    ("load (1 min) before", "load_before", "{:.2f}"),
+]
+
+
+def fno_peers_table(rows: list[dict]) -> str:
+    """The markdown table, then the median speed ratio when both engines ran."""
+    shown = [
+        row
+        | {
+            "grid": f"{row['resolution']} x {row['resolution']}",
+            "warmup": f"{row['warmup_seconds']:.1f} ({row['warmup_steps']})",
+        }
+        for row in rows
+    ]
+    lines = [markdown(shown, FNO_COLUMNS), ""]
+    first = rows[0]
+    lines.append(
+        f"Width {first['width']}, {first['modes']} modes per axis (neuralop n_modes "
+        f"({2 * first['modes']}, {2 * first['modes'] - 1})), {first['layers']} layers, "
+        f"float32, random data; one step = forward + relative L2 + backward + Adam."
+    )
+
+    def median(engine: str, key: str) -> tuple[float | None, int]:
+        values = [r[key] for r in rows if r["engine"] == engine and r.get(key)]
+        return (statistics.median(values), len(values)) if values else (None, 0)
+
+    for key, label, faster in (
+        ("steps_per_second_steady", "steps/s, steady", lambda ours, peer: ours / peer),
+        ("cpu_ms_per_step_steady", "CPU time per step", lambda ours, peer: peer / ours),
+    ):
+        (ours, n_ours), (peer, n_peer) = median("sciml", key), median(PEER_FNO_ENGINE, key)
+        if ours and peer:
+            lines.append(
+                f"- sciml vs neuraloperator ({label}; medians of {n_ours} and {n_peer} runs): "
+                f"{faster(ours, peer):.2f}x"
+            )
+    return "\n".join(lines)

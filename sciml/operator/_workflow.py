@@ -188,8 +188,12 @@ def train_and_evaluate(
         )
         point = lambda p: lambda u, z: model.apply(p, u, z, method=DeepONet.point)
 
+    # one device and a full batch need no gather (the loss is a mean: order does not matter);
+    # several devices keep it, as the sharded index is what splits the batch over them
+    full_batch = config.batch == config.train and jax.device_count() == 1
+
     def loss_fn(params, index, key, weights):
-        batch = jax.tree.map(lambda a: a[index], batch_data)
+        batch = batch_data if full_batch else jax.tree.map(lambda a: a[index], batch_data)
         if triplets:
             pred = (
                 predict_at(params, batch["x"], batch["points"]) * batch["y_std"] + batch["y_mean"]
@@ -208,7 +212,7 @@ def train_and_evaluate(
             terms["physics"] = residual_loss(
                 physics,
                 point(params),
-                batch["x"].reshape(len(index), -1),
+                batch["x"].reshape(batch["x"].shape[0], -1),
                 batch["residual_points"],
                 batch["residual_source"],
             )
