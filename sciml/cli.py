@@ -208,7 +208,7 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--only",
         metavar="NAMES",
-        help="pinn, operators: only these tasks (comma-separated), merged",
+        help="pinn, operators, emulators: only these tasks (comma-separated), merged",
     )
     bench.set_defaults(run=_bench)
 

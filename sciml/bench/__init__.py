@@ -3,6 +3,13 @@ training suites defined here. ``SUITES[name](quick, out, only)`` returns result 
 holds any run directories a suite makes, ``only`` picks problems); :func:`table` renders them."""
 
 from pdes import benchmarks as _numerics
+from sciml.bench._emulators import check_only as check_emulators
+from sciml.bench._emulators import (
+    emulator_rows,
+    emulator_scaling_rows,
+    emulator_scaling_table,
+    emulators_table,
+)
 from sciml.bench._operators import check_only as check_operators
 from sciml.bench._operators import operator_rows, operators_table
 from sciml.bench._peers import fno_peers_table, peers_table
@@ -23,6 +30,8 @@ SUITES = {
     "pinn": pinn_rows,
     "operators": operator_rows,
     "operator_scaling": scaling_rows,
+    "emulators": emulator_rows,
+    "emulator_scaling": emulator_scaling_rows,
 }
 
 
@@ -30,12 +39,16 @@ def check(suite: str, only: list[str] | None, quick: bool = False) -> None:
     """Fail before any output is written: unknown suite, or ``only`` where it does not apply."""
     if suite not in SUITES:
         raise ValueError(f"unknown benchmark suite {suite!r}; suites: {', '.join(SUITES)}")
-    if only is not None and suite not in ("pinn", "operators"):
-        raise ValueError(f"--only applies to the pinn and operators suites, not to {suite!r}")
+    if only is not None and suite not in ("pinn", "operators", "emulators"):
+        raise ValueError(
+            f"--only applies to the pinn and operators suites and to emulators, not to {suite!r}"
+        )
     if suite == "pinn":
         check_only(only, quick)
     if suite == "operators":
         check_operators(only, quick)
+    if suite == "emulators":
+        check_emulators(only, quick)
 
 
 def table(suite: str, rows: list[dict]) -> str:
@@ -45,6 +58,10 @@ def table(suite: str, rows: list[dict]) -> str:
         return operators_table(rows)
     if suite == "operator_scaling":
         return scaling_table(rows)
+    if suite == "emulators":
+        return emulators_table(rows)
+    if suite == "emulator_scaling":
+        return emulator_scaling_table(rows)
     if suite == "peers":
         return peers_table(rows)
     if suite == "peers_fno":
@@ -55,6 +72,9 @@ def table(suite: str, rows: list[dict]) -> str:
 __all__ = [
     "SUITES",
     "check",
+    "emulator_rows",
+    "emulator_scaling_table",
+    "emulators_table",
     "operator_rows",
     "operators_table",
     "peers_table",

@@ -56,6 +56,11 @@ class Task:
 PUBLISHED = {
     ("darcy", 85, "fno"): ("0.0108", "FNO paper, s = 85 (500 epochs, 1000 train)"),
     ("darcy", 141, "fno"): ("0.0109", "FNO paper, s = 141"),
+    ("darcy", 85, "mgno"): (
+        "0.0017 (s = 211)",
+        "MgNO README command re-run, smooth Darcy at s = 211, 5 layers, H1 loss, 500 epochs, "
+        "batch 8, test at best-validation epoch [secondary: Eulauss/MgNO]",
+    ),
     ("darcy", 211, "fno"): ("0.0109", "FNO paper, s = 211"),
     ("burgers", 1024, "fno"): ("0.0160", "FNO paper, s = 1024"),
     ("burgers", 256, "fno"): ("0.0149", "FNO paper, s = 256"),
