@@ -179,7 +179,7 @@ def operators_table(rows: list[dict]) -> str:
     for runs in groups.values():
         first = runs[0]
         errors = np.array([r["test_rel_l2"] for r in runs])
-        squared = np.array([r["test_mse"] for r in runs])
+        squared = np.array([r.get("test_mse", np.nan) for r in runs])  # rows before the column
         walls = np.array([r["wall_seconds"] for r in runs])
         resolution = "x".join(str(n) for n in first["resolution"])
         published, source = PUBLISHED.get(
