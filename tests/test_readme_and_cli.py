@@ -133,8 +133,12 @@ def test_operators_table_gives_mean_and_std_and_the_published_number():
     base = {"problem": "darcy85-fno", "label": "fno", "generator": "darcy", "model": "fno"}
     base |= {"resolution": [85, 85], "train": 1000, "test": 100, "parameters": 2368001}
     base |= {"epochs": 20, "test_rel_h1": 0.05, "seconds_per_epoch": 10.0}
-    rows = [base | {"test_rel_l2": e, "wall_seconds": w} for e, w in [(0.01, 100.0), (0.03, 300.0)]]
+    runs = [(0.01, 100.0, 1e-6), (0.03, 300.0, 3e-6)]
+    rows = [base | {"test_rel_l2": e, "wall_seconds": w, "test_mse": m} for e, w, m in runs]
     table = operators_table(rows)
-    # mean 0.02, population std 0.01; the FNO paper's s = 85 value beside it
+    # mean 0.02, population std 0.01; MSE 2e-6 ± 1e-6; the FNO paper's s = 85 value beside it
     assert "| darcy 85x85 (1000/100) | fno | 2,368,001 | 20 | 2 | 200 ± 100 | 10.0 |" in table
-    assert "0.0200 ± 0.0100 | 0.0500 | 0.0108 | FNO paper, s = 85" in table
+    assert "0.0200 ± 0.0100 | 0.0500 | 2.00e-06 ± 1.0e-06 | 0.0108 | FNO paper, s = 85" in table
+    # rows written before the MSE column show none
+    old = operators_table([{k: v for k, v in r.items() if k != "test_mse"} for r in rows])
+    assert "| 0.0500 | — | 0.0108 |" in old

@@ -180,6 +180,7 @@ def operators_table(rows: list[dict]) -> str:
         first = runs[0]
         errors = np.array([r["test_rel_l2"] for r in runs])
         squared = np.array([r.get("test_mse", np.nan) for r in runs])  # rows before the column
+        mse = f"{squared.mean():.2e} ± {squared.std():.1e}" if np.isfinite(squared).all() else None
         walls = np.array([r["wall_seconds"] for r in runs])
         resolution = "x".join(str(n) for n in first["resolution"])
         published, source = PUBLISHED.get(
@@ -196,7 +197,7 @@ def operators_table(rows: list[dict]) -> str:
                 "per_epoch": float(np.mean([r["seconds_per_epoch"] for r in runs])),
                 "rel_l2": f"{errors.mean():.4f} ± {errors.std():.4f}",
                 "rel_h1": float(np.mean([r["test_rel_h1"] for r in runs])),
-                "mse": f"{squared.mean():.2e} ± {squared.std():.1e}",
+                "mse": mse,
                 "published": published,
                 "source": source,
             }
