@@ -110,3 +110,14 @@ def override(config, assignments: Iterable[str]):
 def to_dict(config) -> dict:
     """The config as plain JSON-ready data."""
     return dataclasses.asdict(config)
+
+
+def refuse_changed(run_dir, saved: dict, current: dict) -> None:
+    """Fail in one line when a run directory holds a run of another (flattened) config."""
+    changed = sorted(k for k in saved.keys() | current.keys() if saved.get(k) != current.get(k))
+    if changed:
+        key = changed[0]
+        raise ValueError(
+            f"{run_dir} holds a run of another config ({key}: {saved.get(key)!r} -> "
+            f"{current.get(key)!r}); resume it with that config or choose another --out"
+        )

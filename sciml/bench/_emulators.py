@@ -59,7 +59,7 @@ from pdes import tables
 from pdes.datasets import TrajectoryData
 from sciml import _io
 from sciml.bench._operators import DataSpec, Task
-from sciml.bench._scaling import REPEATS, slopes
+from sciml.bench._scaling import REPEATS, scaling_table
 from sciml.config import override
 from sciml.emulate import (
     EmulatorConfig,
@@ -313,18 +313,4 @@ def emulator_scaling_rows(quick: bool = False, out=None, only=None) -> list[dict
 
 
 def emulator_scaling_table(rows: list[dict]) -> str:
-    fitted = slopes(rows)
-    body = tables.markdown(
-        rows,
-        [
-            ("model", "model", "{}"),
-            ("grid", "resolution", "{0}x{0}"),
-            ("batch", "batch", "{}"),
-            ("parameters", "parameters", "{:,}"),
-            ("ms / training step", "ms_per_step", "{:.0f}"),
-            ("samples/s", "samples_per_second", "{:.1f}"),
-            ("first call s (compile)", "first_call_seconds", "{:.1f}"),
-        ],
-    )
-    fits = ", ".join(f"{m}: t ∝ N^{p:.2f}" for m, p in fitted.items())
-    return f"{body}\n\nFitted slopes (N = grid points): {fits}."
+    return scaling_table(rows, extra=(("samples/s", "samples_per_second", "{:.1f}"),))

@@ -76,7 +76,8 @@ def slopes(rows: list[dict]) -> dict[str, float]:
     return fitted
 
 
-def scaling_table(rows: list[dict]) -> str:
+def scaling_table(rows: list[dict], extra: tuple[tuple[str, str, str], ...] = ()) -> str:
+    """Step time per model and grid, ``extra`` columns after it, and the fitted slopes."""
     fitted = slopes(rows)
     body = tables.markdown(
         rows,
@@ -86,6 +87,7 @@ def scaling_table(rows: list[dict]) -> str:
             ("batch", "batch", "{}"),
             ("parameters", "parameters", "{:,}"),
             ("ms / training step", "ms_per_step", "{:.0f}"),
+            *extra,
             ("first call s (compile)", "first_call_seconds", "{:.1f}"),
         ],
     )

@@ -119,13 +119,7 @@ def _check_resumable(run_dir: Path, config: EmulatorConfig, record: dict) -> Non
     saved_all = json.loads(saved_file.read_text())
     saved = config_lib.flatten(saved_all["config"])
     current = config_lib.flatten(json.loads(json.dumps(config_lib.to_dict(config))))
-    changed = sorted(k for k in saved.keys() | current.keys() if saved.get(k) != current.get(k))
-    if changed:
-        key = changed[0]
-        raise ValueError(
-            f"{run_dir} holds a run of another config ({key}: {saved.get(key)!r} -> "
-            f"{current.get(key)!r}); resume it with that config or choose another --out"
-        )
+    config_lib.refuse_changed(run_dir, saved, current)
     before = saved_all.get("data", {})
     if before.get("channels", record["channels"]) != record["channels"]:
         # the checkpoints' first and last layers are sized by the channel count

@@ -180,13 +180,7 @@ def _check_resumable(run_dir: Path, config: PINNConfig) -> None:
     saved_config = json.loads(saved_file.read_text())["config"]
     saved = {**as_json(PINNConfig()), **config_lib.flatten(saved_config)}
     current = as_json(config)
-    changed = sorted(k for k in saved.keys() | current.keys() if saved.get(k) != current.get(k))
-    if changed:
-        key = changed[0]
-        raise ValueError(
-            f"{run_dir} holds a run of another config ({key}: {saved.get(key)!r} -> "
-            f"{current.get(key)!r}); resume it with that config or choose another --out"
-        )
+    config_lib.refuse_changed(run_dir, saved, current)
 
 
 def _run(config: PINNConfig, run_dir: Path, progress: bool) -> dict:
