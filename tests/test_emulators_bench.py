@@ -22,6 +22,7 @@ def _row(variant, model, **values):
     row = {"problem": f"ns64-{variant}", "variant": variant, "label": "SineNet-4", "model": model}
     row |= {"generator": "navier_stokes", "resolution": [64, 64], "train": 32, "test": 8}
     row |= {"frames": 15, "parameters": 1241185, "waves": 4, "padding": "zeros", "epochs": 20}
+    row |= {"device": "cpu:cpu (2 host cores)"}
     return row | {"rollout_steps": 11} | values
 
 
@@ -34,16 +35,19 @@ def test_emulators_table_gives_percent_mean_and_std_and_the_published_setting():
     ]
     unet = _row("modern_unet", "modern_unet", label="modern U-Net", waves=None)
     unet |= {"padding": "circular", "one_step_rel_l2": 0.02, "rollout_rel_l2": 0.05}
+    unet |= {"device": "gpu:NVIDIA H100 80GB HBM3 (16 host cores)"}
     rows.append(unet | {"wall_seconds": 50.0, "samples_per_second": 15.0})
     table = bench.table("emulators", rows)
     # means 2 % and 5 %, population std 1 % (numpy's default); wall 200 ± 100; 7 samples/s
     assert (
         "| navier_stokes 64x64 (32/8, 15 frames) | SineNet-4 | 1,241,185 | 4 | zeros | 20 | 2 "
-        "| 200 ± 100 | 7.0 | 2.00 ± 1.00 | 5.00 ± 1.00 | 11 | 1.50 / 4.19 | SineNet paper Table 3"
+        "| CPU (2 host cores) | 200 ± 100 | 7.0 | 2.00 ± 1.00 | 5.00 ± 1.00 | 11 | 1.50 / 4.19 "
+        "| SineNet paper Table 3"
     ) in table
     assert "zero padding" in table
     # no published value for the U-Net: a dash, and the paper's claim as the source
     assert "| modern U-Net | 1,241,185 | — | circular |" in table
+    assert "| NVIDIA H100 80GB HBM3 | 50 ± 0 |" in table  # the device each row ran on
     assert "| 2.00 ± 0.00 | 5.00 ± 0.00 | 11 | — | paper: SineNet beats" in table
 
 

@@ -203,6 +203,15 @@ def _mean_std(values, fmt: str) -> str:
     return f"{fmt.format(values.mean())} ± {fmt.format(values.std())}"
 
 
+def device_name(row: dict) -> str:
+    """``gpu:NVIDIA H100 80GB HBM3 (16 host cores)`` -> ``NVIDIA H100 80GB HBM3``;
+    ``cpu:cpu (2 host cores)`` -> ``CPU (2 host cores)``."""
+    kind, _, name = str(row.get("device", "—")).partition(":")
+    if kind == "cpu":
+        return "CPU" + name.removeprefix("cpu")
+    return name.split(" (")[0] or kind
+
+
 def emulators_table(rows: list[dict]) -> str:
     """Mean +- std over seeds per task (errors in %), with the published number or claim."""
     groups: dict = {}
@@ -223,6 +232,7 @@ def emulators_table(rows: list[dict]) -> str:
                 "padding": first["padding"],
                 "epochs": first["epochs"],
                 "seeds": len(runs),
+                "device": device_name(first),
                 "wall": _mean_std([r["wall_seconds"] for r in runs], "{:.0f}"),
                 "throughput": float(np.mean([r["samples_per_second"] for r in runs])),
                 "one_step": _mean_std([100 * r["one_step_rel_l2"] for r in runs], "{:.2f}"),
@@ -242,6 +252,7 @@ def emulators_table(rows: list[dict]) -> str:
             ("padding", "padding", "{}"),
             ("epochs", "epochs", "{}"),
             ("seeds", "seeds", "{}"),
+            ("device", "device", "{}"),
             ("wall s", "wall", "{}"),
             ("samples/s", "throughput", "{:.1f}"),
             ("one-step rel. L2 % (mean ± std)", "one_step", "{}"),
