@@ -14,6 +14,7 @@ from sciml.config import override
 from sciml.operator import (
     Normalizer,
     OperatorConfig,
+    best_by_training_loss,
     darcy_residual,
     relative_h1,
     relative_l2,
@@ -87,6 +88,29 @@ def test_resumed_run_ends_where_an_uninterrupted_one_does(darcy_file, tmp_path):
     assert resumed["test_rel_l2"] == full["test_rel_l2"]
     with pytest.raises(ValueError, match="holds a run of another config"):
         train_and_evaluate(_config(darcy_file, "deeponet", "epochs=5"), tmp_path / "full")
+
+
+def test_best_by_training_loss_picks_the_evaluation_at_the_lowest_logged_loss():
+    history = [{"step": s, "loss": v} for s, v in ((1, 9.0), (2, 3.0), (3, 1.0), (4, 2.0))]
+    evaluations = [{"step": s, "eval": True, "test_mse": m} for s, m in ((2, 0.3), (4, 0.2))]
+    # step 3 has the lowest loss but no evaluation; of the evaluated steps 2 and 4, 4 is lower
+    assert best_by_training_loss(history, evaluations) == {
+        "best_train_loss_step": 4,
+        "test_mse_best_train_loss": 0.2,
+    }
+    assert best_by_training_loss(history[:1], evaluations) == {}
+
+
+def test_a_run_reports_the_evaluation_at_its_lowest_training_loss(darcy_file, tmp_path):
+    result = train_and_evaluate(
+        _config(darcy_file, "deeponet", "epochs=4", "eval_every=1"), tmp_path, progress=False
+    )
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    losses = {r["step"]: r["loss"] for r in rows if "eval" not in r}
+    evaluations = {r["step"]: r for r in rows if "eval" in r}
+    step = result["best_train_loss_step"]
+    assert losses[step] == min(losses[s] for s in evaluations)
+    assert result["test_rel_l2_best_train_loss"] == evaluations[step]["test_rel_l2"]
 
 
 def test_metrics_against_hand_values():

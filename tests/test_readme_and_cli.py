@@ -142,3 +142,10 @@ def test_operators_table_gives_mean_and_std_and_the_published_number():
     # rows written before the MSE column show none
     old = operators_table([{k: v for k, v in r.items() if k != "test_mse"} for r in rows])
     assert "| 0.0500 | — | 0.0108 |" in old
+    # runs that also scored the evaluation at their lowest training loss show it beside
+    best = [
+        r | {"test_mse_best_train_loss": m / 2} for r, (_, _, m) in zip(rows, runs, strict=True)
+    ]
+    assert "2.00e-06 ± 1.0e-06 (at the lowest training loss: 1.00e-06 ± 5.0e-07) |" in (
+        operators_table(best)
+    )

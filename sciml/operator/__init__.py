@@ -14,7 +14,7 @@ from sciml.operator._config import (
     UNetSettings,
 )
 from sciml.operator._loss import darcy_residual, mse, relative_h1, relative_l2
-from sciml.operator._workflow import train_and_evaluate
+from sciml.operator._workflow import best_by_training_loss, train_and_evaluate
 
 __all__ = [
     "DeepONetSettings",
@@ -23,6 +23,7 @@ __all__ = [
     "Normalizer",
     "OperatorConfig",
     "UNetSettings",
+    "best_by_training_loss",
     "build_model",
     "darcy_residual",
     "make_predict",

@@ -121,6 +121,21 @@ def _check_resumable(run_dir: Path, config: OperatorConfig) -> None:
     config_lib.refuse_changed(run_dir, saved, current)
 
 
+def best_by_training_loss(history: list[dict], evaluations: list[dict]) -> dict:
+    """The evaluation at the logged step of lowest training loss, as DeepXDE reports a run
+    (``ModelCheckpoint(save_better_only=True)``: "Best model at step ..."): its step and test
+    scores, keys suffixed ``_best_train_loss``; empty when no evaluation has a logged loss."""
+    losses = {row["step"]: row["loss"] for row in history}
+    scored = [row for row in evaluations if row["step"] in losses]
+    if not scored:
+        return {}
+    best = min(scored, key=lambda row: losses[row["step"]])
+    tests = {k: v for k, v in best.items() if k.startswith("test_")}
+    return {"best_train_loss_step": best["step"]} | {
+        f"{k}_best_train_loss": v for k, v in tests.items()
+    }
+
+
 def train_and_evaluate(
     config: OperatorConfig, run_dir: str | Path, *, progress: bool = True
 ) -> dict:
@@ -320,6 +335,7 @@ def train_and_evaluate(
         "steps_per_second": round(total / max(wall, 1e-9), 2),
         "inference_seconds": round(inference, 3),
         **final,
+        **best_by_training_loss(result_fit.history, result_fit.evaluations),
         "metric": "test relative L2 (mean over test samples), final parameters",
         "devices": jax.device_count(),
         "device": _io.environment()["devices"][0],
