@@ -1,18 +1,21 @@
-r"""Trajectories of a scalar field for autoregressive emulation, channel-last.
+r"""Trajectories of fields for autoregressive emulation, channel-last.
 
 :func:`load_trajectories` reads the flat PDEBench layout of time series (the
-:mod:`pdes.generators` ``navier_stokes`` files, PDEBench's 1-D files):
+:mod:`pdes.generators` ``navier_stokes`` files, PDEBench's 1-D files) and its channel-last
+extension for several fields (``shallow_water``):
 
 ================================  ==========================================================
 array                             content
 ================================  ==========================================================
-``tensor [N, T, *space]``         the field; 1 to 3 periodic or bounded space axes
+``tensor [N, T, *space]``         one field; 1 to 3 periodic or bounded space axes
+``tensor [N, T, *space, C]``      C fields, when the file attribute ``channels`` names them
 ``x-``, ``y-``, ``z-coordinate``  the node coordinates of each space axis, in that order
 ``t-coordinate [T]``              the frame times (PDEBench's 1-D files hold ``T + 1``; the
                                   first ``T`` are used)
 ================================  ==========================================================
 
-and returns :class:`TrajectoryData` with frames ``[N, T, *space, 1]`` in float32. Every problem is
+and returns :class:`TrajectoryData` with frames ``[N, T, *space, C]`` in float32 (C = 1 for
+one field). Every problem is
 a one-line :class:`DatasetError` naming the file: a missing array, fewer than two frames,
 non-finite values (naming the first bad trajectory). :func:`check_history` checks that the
 trajectories are long enough for a model's history and future. Nothing is unpickled.
@@ -115,11 +118,20 @@ def load_trajectories(path: str | Path) -> TrajectoryData:
     ds = read(path)
     arrays = ds.arrays
     tensor = _array(arrays, ds.path, "tensor")
-    space = tensor.ndim - 2
+    stored = tensor.shape
+    channels = ds.attrs.get("channels")
+    if channels is not None and (tensor.ndim < 4 or tensor.shape[-1] != len(channels)):
+        raise DatasetError(
+            f"{ds.path}: the attribute channels names {len(channels)} fields {list(channels)} "
+            f"but tensor has shape {tensor.shape} (need [N, T, *space, {len(channels)}])"
+        )
+    if channels is None:
+        tensor = tensor[..., None]
+    space = tensor.ndim - 3
     if not 1 <= space <= len(SPACE_COORDINATES):
         raise DatasetError(
             f"{ds.path}: trajectories need tensor [N, T, *space] with 1 to 3 space axes, got "
-            f"shape {tensor.shape}"
+            f"{space} in shape {stored}"
         )
     if tensor.dtype.kind != "f":
         raise DatasetError(f"{ds.path}: tensor must be floating point, got {tensor.dtype}")
@@ -132,7 +144,7 @@ def load_trajectories(path: str | Path) -> TrajectoryData:
         )
     axes = [
         _coordinate(arrays, ds.path, name, size)
-        for name, size in zip(SPACE_COORDINATES, tensor.shape[2:], strict=False)
+        for name, size in zip(SPACE_COORDINATES, tensor.shape[2:-1], strict=False)
     ]
     times = _coordinate(arrays, ds.path, "t-coordinate", tensor.shape[1])
     bad = ~np.isfinite(tensor.reshape(tensor.shape[0], -1)).all(axis=1)
@@ -143,7 +155,7 @@ def load_trajectories(path: str | Path) -> TrajectoryData:
         )
     grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).astype(np.float32)
     return TrajectoryData(
-        frames=tensor[..., None].astype(np.float32),
+        frames=tensor.astype(np.float32),
         grid=grid,
         times=times,
         attrs=ds.attrs,

@@ -13,6 +13,7 @@ name                              data
 ``antiderivative``                DeepONet's :math:`u \mapsto \int_0^y u`
 ``diffusion_reaction``            DeepONet's source ↦ solution of :math:`s_t = Ds_{xx} + ks^2 + u`
 ``navier_stokes``                 FNO's 2-D periodic vorticity trajectories
+``shallow_water``                 2-D periodic shallow-water trajectories (h, u, v), finite volume
 ================================  ===============================================================
 
 >>> from pdes import generators
@@ -27,9 +28,11 @@ from pdes.generators._burgers import Burgers
 from pdes.generators._darcy import Darcy
 from pdes.generators._diffusion_reaction import DiffusionReaction
 from pdes.generators._navier_stokes import NavierStokes
+from pdes.generators._shallow_water import ShallowWater
 
 _GENERATORS: dict[str, type[Generator]] = {
-    g.name: g for g in (Darcy, Burgers, Antiderivative, DiffusionReaction, NavierStokes)
+    g.name: g
+    for g in (Darcy, Burgers, Antiderivative, DiffusionReaction, NavierStokes, ShallowWater)
 }
 
 

@@ -31,6 +31,8 @@ class Generator(abc.ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     resolution: int  # grid points per axis of the stored arrays
+    # names of the last axis of a trajectory ``tensor [N, T, *space, C]``; None: a scalar field
+    channels: ClassVar[tuple[str, ...] | None] = None
 
     @abc.abstractmethod
     def sample(self, key: jax.Array) -> dict[str, jax.Array]:
@@ -103,6 +105,8 @@ def generate(
         "seed": seed,
         "samples": n,
     }
+    if generator.channels is not None:
+        attrs["channels"] = list(generator.channels)
     return arrays, attrs
 
 

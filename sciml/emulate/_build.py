@@ -13,7 +13,7 @@ autoregressive step on windows ``[B, h, *space, C]`` in physical units.
 
 **Boundary.** :func:`boundary` reads it from the file: an explicit ``boundary`` attribute
 (``"periodic"`` or ``"bounded"``, e.g. set when converting a PDEBench file), else the generator
-(``navier_stokes`` and ``burgers`` are periodic), else bounded.
+(``navier_stokes``, ``shallow_water`` and ``burgers`` are periodic), else bounded.
 """
 
 import dataclasses
@@ -29,7 +29,7 @@ from pdes.datasets import TrajectoryData
 from sciml.emulate._config import EmulatorConfig
 from sciml.models import FNO, ModernUNet, SineNet, UNet
 
-PERIODIC_GENERATORS = ("navier_stokes", "burgers")  # pdes.generators with periodic fields
+PERIODIC_GENERATORS = ("navier_stokes", "shallow_water", "burgers")  # periodic pdes.generators
 NORMALIZER_EPS = 1e-5  # keeps a constant channel finite (as the operator workflow's normaliser)
 
 Advance = Callable[[Float[Array, "b h *space c"]], Float[Array, "b f *space c"]]

@@ -25,10 +25,10 @@ model             default here                                    published
 ================  ==============================================  ================================
 
 ``padding="auto"`` decides from the data's attributes (:func:`sciml.emulate.boundary`): circular
-padding on periodic data (the ``navier_stokes`` generator), zeros otherwise. It applies to the
-convolutions of ``sinenet`` and ``modern_unet``; FNO's Fourier layers are periodic by
-construction (``fno.padding`` cells of zero padding for bounded data), and ``unet`` pads with
-zeros only.
+padding on periodic data (the ``navier_stokes`` and ``shallow_water`` generators), zeros
+otherwise. It applies to the convolutions of ``sinenet`` and ``modern_unet``; FNO's Fourier
+layers are periodic by construction (``fno.padding`` cells of zero padding for bounded data),
+and ``unet`` pads with zeros only.
 """
 
 from dataclasses import dataclass, field
