@@ -60,7 +60,7 @@ from jax.experimental.compilation_cache import compilation_cache
 from pdes import tables
 from pdes.datasets import TrajectoryData
 from sciml import _io
-from sciml.bench._operators import DataSpec, Task
+from sciml.bench._operators import DataSpec, Task, refuse_unknown
 from sciml.bench._scaling import REPEATS, scaling_table
 from sciml.config import override
 from sciml.emulate import (
@@ -146,10 +146,7 @@ def task_names(quick: bool) -> list[str]:
 
 
 def check_only(only: list[str] | None, quick: bool = False) -> None:
-    known = task_names(quick)
-    if only is not None and not set(only) <= set(known):
-        unknown = ", ".join(sorted(set(only) - set(known)))
-        raise ValueError(f"no emulator benchmark task {unknown}; tasks: {', '.join(known)}")
+    refuse_unknown(only, task_names(quick), "emulator")
 
 
 @contextlib.contextmanager

@@ -145,11 +145,15 @@ def task_names(quick: bool) -> list[str]:
     return [t.name for t in _tasks(quick)]
 
 
-def check_only(only: list[str] | None, quick: bool = False) -> None:
-    known = task_names(quick)
+def refuse_unknown(only: list[str] | None, known: list[str], suite: str) -> None:
+    """Raise a one-line ValueError when ``only`` names a task the suite does not have."""
     if only is not None and not set(only) <= set(known):
         unknown = ", ".join(sorted(set(only) - set(known)))
-        raise ValueError(f"no operator benchmark task {unknown}; tasks: {', '.join(known)}")
+        raise ValueError(f"no {suite} benchmark task {unknown}; tasks: {', '.join(known)}")
+
+
+def check_only(only: list[str] | None, quick: bool = False) -> None:
+    refuse_unknown(only, task_names(quick), "operator")
 
 
 def operator_rows(
