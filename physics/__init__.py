@@ -9,16 +9,18 @@ spectral operators on grids, and PDE residuals. Depends only on jax, numpy and j
 [6.0, 6.0, 6.0, 6.0, 6.0]
 
 Modules: :mod:`physics.fd` (finite differences), :mod:`physics.spectral` (FFT derivatives),
-:mod:`physics.residuals` (PDE residuals on callables and grids).
+:mod:`physics.residuals` (PDE residuals on callables and grids), :mod:`physics.engines` (the
+mean-value diesel engine model as pure functions).
 """
 
-from physics import fd, residuals, spectral
+from physics import engines, fd, residuals, spectral
 from physics._autodiff import divergence, grad, hessian, laplacian, partial, time_derivative
 
 __version__ = "0.1.0"
 
 __all__ = [
     "divergence",
+    "engines",
     "fd",
     "grad",
     "hessian",

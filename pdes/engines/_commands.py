@@ -1,0 +1,89 @@
+"""Engine command histories: what the driver and the controller ask of the engine over time.
+
+A history is given on breakpoints ``times[k]``: engine speed varies linearly between breakpoints,
+fuel, EGR and VGT commands hold their value (zero-order hold), as in the LiU top-level model; after
+the last breakpoint every command holds. The transport delays of the two actuators are handled
+exactly: at time t the actuators see the saturated command at t − τ, or, before the first command
+has come through, the delay's initial output ``history``.
+"""
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+
+from physics._types import Array, ArrayLike
+from physics.engines import EngineInputs, EngineParameters, saturate_actuator_commands
+
+COLUMNS = ("n_e", "u_delta", "u_egr", "u_vgt")
+"""Column order of ``EngineCommands.values``."""
+
+
+class EngineCommands(NamedTuple):
+    """A command history (a PyTree; batch it by stacking leaves and ``vmap``).
+
+    Attributes:
+        times: breakpoints ``[K]`` (s), increasing; ``times[0]`` is the start of the window.
+        values: commands ``[K, 4]`` from each breakpoint on: n_e (rpm), u_δ (mg), u_egr (%),
+            u_vgt (%).
+        history: ``[2]`` outputs of the EGR and VGT transport delays before the first command
+            arrives (%): the saturated initial commands for a start at equilibrium, the LiU
+            ``uInit`` values (0, 0) for its cold start.
+
+    Example:
+        >>> c = EngineCommands.piecewise([0.0, 1.0], [[1500, 110, 80, 75], [1500, 110, 80, 65]])
+        >>> float(c.inputs(1.02, EngineParameters()).u_vgt)   # still 75: VGT delay is 40 ms
+        75.0
+        >>> float(c.inputs(1.05, EngineParameters()).u_vgt)
+        65.0
+    """
+
+    times: Array
+    values: Array
+    history: Array
+
+    @classmethod
+    def piecewise(
+        cls, times: ArrayLike, values: ArrayLike, history: ArrayLike | None = None
+    ) -> "EngineCommands":
+        """Build a history, checking its shape; ``history`` defaults to the first commands."""
+        times = np.asarray(times, dtype=float)
+        values = np.asarray(values, dtype=float)
+        if times.ndim != 1 or values.shape != (times.size, len(COLUMNS)):
+            raise ValueError(
+                f"commands need times [K] and values [K, {len(COLUMNS)}] ({', '.join(COLUMNS)}); "
+                f"got {times.shape} and {values.shape}"
+            )
+        if np.any(np.diff(times) <= 0):
+            row = int(np.argmax(np.diff(times) <= 0)) + 1
+            raise ValueError(f"command times must increase; row {row} has t = {times[row]}")
+        if history is None:
+            history = np.asarray(saturate_actuator_commands(values[0, 2], values[0, 3]))
+        return cls(jnp.asarray(times), jnp.asarray(values), jnp.asarray(history, dtype=float))
+
+    def at(self, t: ArrayLike) -> Array:
+        """The four commands at time t (n_e interpolated linearly, the others held)."""
+        k = jnp.clip(jnp.searchsorted(self.times, t, side="right") - 1, 0, self.times.size - 1)
+        held = self.values[k]
+        return held.at[..., 0].set(jnp.interp(t, self.times, self.values[:, 0]))
+
+    def inputs(self, t: ArrayLike, params: EngineParameters) -> EngineInputs:
+        """What the model sees at t: current n_e and u_δ, delayed saturated u_egr and u_vgt."""
+        now = self.at(t)
+        egr = self._delayed(t - params.tau_degr, 0)
+        vgt = self._delayed(t - params.tau_dvgt, 1)
+        return EngineInputs(now[..., 0], now[..., 1], egr, vgt)
+
+    def _delayed(self, t: ArrayLike, slot: int) -> Array:
+        """Saturated EGR (slot 0) or VGT (slot 1) command at t, or the delay's initial output."""
+        commands = self.at(t)
+        saturated = saturate_actuator_commands(commands[..., 2], commands[..., 3])[slot]
+        return jnp.where(t < self.times[0], self.history[slot], saturated)
+
+    def jump_times(self, params: EngineParameters) -> Array:
+        """Where the right-hand side jumps: each breakpoint, and each breakpoint plus each delay."""
+        return jnp.sort(
+            jnp.concatenate(
+                [self.times, self.times + params.tau_degr, self.times + params.tau_dvgt]
+            )
+        )
