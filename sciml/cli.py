@@ -14,6 +14,9 @@ Sub-commands (each has ``--help``):
 - ``sciml emulate MODEL --data FILE.h5 [--epochs N] [--seed S] [--set key=value ...]``: train
   SineNet, the modern U-Net, FNO or U-Net as an autoregressive emulator of a trajectory file and
   score its rollouts (:mod:`sciml.emulate`).
+- ``sciml twin simulate (--family F --n N | --commands FILE.csv | --step-tests) --out DIR``:
+  simulate the mean-value diesel engine model (scenario files, figures), or check it against
+  the LiU VGT step experiments (:mod:`sciml.twin`).
 - ``sciml problems``: the problem catalogue with default parameters.
 - ``sciml report``: regenerate the README tables from committed result rows.
 
@@ -159,6 +162,34 @@ def _emulate(args) -> None:
     )
 
 
+def _twin_simulate(args) -> None:
+    from sciml import twin
+
+    out = Path(args.out)
+    if args.step_tests:
+        rows = twin.step_tests(out)
+        print(twin.step_test_table(rows))
+        print(f"\nfigure F1: {out / 'figures' / 'F1_vgt_steps.png'}")
+        return
+    rows = twin.simulate(
+        out,
+        family=args.family,
+        n=args.n,
+        seed=args.seed,
+        duration=args.duration,
+        commands=None if args.commands is None else Path(args.commands),
+        overrides=args.set or [],
+        progress=not args.quiet,
+    )
+    for row in rows:
+        print(
+            f"{row['file']}: {row['family']} {row['duration_s']:g} s, p_im {row['p_im_kPa']} kPa, "
+            f"turbo {row['turbo_krpm']} krpm, min lambda_air {row['lambda_air_min']}, "
+            f"{row['solver_steps']} solver steps, envelope: {row['envelope']}"
+        )
+    print(f"\nfigures in {out / 'figures'}")
+
+
 def _problems(args) -> None:
     import pdes
 
@@ -265,6 +296,25 @@ def parser() -> argparse.ArgumentParser:
     info = data_sub.add_parser("info", help="describe a data-set file")
     info.add_argument("file")
     info.set_defaults(run=_data_info)
+
+    twin = sub.add_parser("twin", help="diesel-engine digital twin (mean-value engine model)")
+    twin_sub = twin.add_subparsers(dest="twin_command", required=True, parser_class=_Parser)
+    simulate = twin_sub.add_parser("simulate", help="simulate drive scenarios or a command CSV")
+    source = simulate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--family", help="staircase | smooth | excitation")
+    source.add_argument("--commands", help="CSV: time,n_e,u_delta,u_egr,u_vgt[,measured...]")
+    source.add_argument(
+        "--step-tests", action="store_true", help="the LiU VGT step tests vs reference (F1)"
+    )
+    simulate.add_argument("--n", type=int, default=1, help="scenarios (default 1)")
+    simulate.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    simulate.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
+    simulate.add_argument("--out", default="runs/twin/simulate", help="output directory")
+    simulate.add_argument(
+        "--set", action="append", metavar="NAME=VALUE", help="an engine parameter, e.g. K_t=2.8"
+    )
+    simulate.add_argument("--quiet", action="store_true", help="no progress bar")
+    simulate.set_defaults(run=_twin_simulate)
 
     problems = sub.add_parser("problems", help="list the problem catalogue")
     problems.set_defaults(run=_problems)

@@ -7,31 +7,17 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pdes.engines import EngineCommands, cold_start, simulate_engine, trajectory_signals
+from pdes.engines import (
+    VGT_STEP_TESTS,
+    EngineCommands,
+    run_vgt_step_test,
+    simulate_engine,
+)
 from physics import engines as E
 
 P = E.EngineParameters()
 
-# Section 8.2, the LiU runSimEngine experiments: settle 20 s from the cold start at
-# (1500 rpm, 110 mg, EGR 80 %, VGT u0), then step VGT u0 -> u1 at t = 1 s and run to 8 s.
-STEP_TESTS = {
-    "75to65": dict(
-        u0=75.0,
-        u1=65.0,
-        pre=(149592.1, 153647.5, 0.225074, 0.113782, 6260.04, 0.244467),
-        new=(155125.0, 160661.0, 6454.2, 0.24863),
-        extremum=(0.23965, 1.211),
-        w_c_end=0.24855,
-    ),
-    "30to25": dict(
-        u0=30.0,
-        u1=25.0,
-        pre=(184986.3, 212412.3, 0.199724, 0.108975, 7151.55, 0.234544),
-        new=(188783.0, 225181.0, 7168.3, 0.22027),
-        extremum=(0.21756, 1.3145),
-        w_c_end=0.22024,
-    ),
-}
+STEP_TESTS = VGT_STEP_TESTS  # section 8.2 of reference/diesel-mvem.md
 STATE_RTOL = 1e-4  # G3: pre-step and new equilibria
 FLOW_ATOL = 2e-4  # G3: W_c extremum and W_c at t = 8 s, kg/s
 TIME_ATOL = 5e-3  # G3: time of the extremum, s (the trace is saved every 1 ms)
@@ -40,33 +26,21 @@ TIME_ATOL = 5e-3  # G3: time of the extremum, s (the trace is saved every 1 ms)
 @pytest.mark.parametrize("name", list(STEP_TESTS))
 def test_g3_vgt_step_tests_reproduce_the_liu_experiments(x64, name):
     case = STEP_TESTS[name]
-    settle = EngineCommands.piecewise(
-        [0.0], [[1500, 110, 80, case["u0"]]], history=[P.uInit_egr, P.uInit_vgt]
-    )
-    settled = simulate_engine(settle, P, cold_start(P), jnp.array([0.0, 20.0]))
-    x = E.EngineState(*(v[-1] for v in settled.states))
-    pre_w_c = float(E.engine_signals(x, settle.inputs(20.0, P), P).gas.W_c)
-    pre = (x.p_im, x.p_em, x.X_Oim, x.X_Oem, x.omega_t, pre_w_c)
+    run = run_vgt_step_test(case["u0"], case["u1"], P)
+    x = run.settled
+    pre = (x.p_im, x.p_em, x.X_Oim, x.X_Oem, x.omega_t, run.settled_signals.gas.W_c)
     np.testing.assert_allclose(np.asarray(pre, float), case["pre"], rtol=STATE_RTOL)
 
-    # Restart as runSimEngine does: delays hold the (saturated) commands, state from the settle.
-    step = EngineCommands.piecewise(
-        [0.0, 1.0], [[1500, 110, 80, case["u0"]], [1500, 110, 80, case["u1"]]]
-    )
-    ts = jnp.concatenate([jnp.linspace(0.0, 2.0, 2001), jnp.array([8.0])])
-    run = simulate_engine(step, P, x, ts)
-    w_c = np.asarray(trajectory_signals(step, run, P).gas.W_c)
+    w_c = np.asarray(run.signals.gas.W_c)
     k = int(np.argmin(w_c[:-1]))
     assert abs(w_c[k] - case["extremum"][0]) <= FLOW_ATOL
-    assert abs(float(ts[k]) - case["extremum"][1]) <= TIME_ATOL
+    assert abs(float(run.ts[k]) - case["extremum"][1]) <= TIME_ATOL
     assert abs(w_c[-1] - case["w_c_end"]) <= FLOW_ATOL
     # Section 8.2's sign reversal: W_c ends below its pre-step value in one experiment only.
-    assert (w_c[-1] < pre_w_c) == (name == "30to25")
+    assert (w_c[-1] < float(run.settled_signals.gas.W_c)) == (name == "30to25")
 
-    new = E.equilibrium(E.EngineInputs(1500.0, 110.0, 80.0, case["u1"]), P, x)
-    new_w_c = float(E.engine_signals(new.state, new.inputs, P).gas.W_c)
-    got = (new.state.p_im, new.state.p_em, new.state.omega_t, new_w_c)
-    np.testing.assert_allclose(np.asarray(got, float), case["new"], rtol=STATE_RTOL)
+    new = (run.new.p_im, run.new.p_em, run.new.omega_t, run.new_signals.gas.W_c)
+    np.testing.assert_allclose(np.asarray(new, float), case["new"], rtol=STATE_RTOL)
 
 
 def staircase() -> EngineCommands:

@@ -81,9 +81,23 @@ class EngineCommands(NamedTuple):
         return jnp.where(t < self.times[0], self.history[slot], saturated)
 
     def jump_times(self, params: EngineParameters) -> Array:
-        """Where the right-hand side jumps: each breakpoint, and each breakpoint plus each delay."""
+        """Where the right-hand side jumps: where the fuel command changes, and where a changed
+        EGR or VGT command leaves its delay. Entries past the window (``times[-1] + 1e6``) pad
+        the array to a fixed length ``3K``, so histories batch under ``vmap``."""
+        far = self.times[-1] + 1e6
+        fuel = self.values[:, 1]
+        fuel_jumps = fuel != jnp.concatenate([fuel[:1], fuel[:-1]])
+        actuators = jnp.stack(
+            saturate_actuator_commands(self.values[:, 2], self.values[:, 3]), axis=1
+        )
+        before = jnp.concatenate([self.history[None, :], actuators[:-1]])
+        actuator_jumps = actuators != before
         return jnp.sort(
             jnp.concatenate(
-                [self.times, self.times + params.tau_degr, self.times + params.tau_dvgt]
+                [
+                    jnp.where(fuel_jumps, self.times, far),
+                    jnp.where(actuator_jumps[:, 0], self.times + params.tau_degr, far),
+                    jnp.where(actuator_jumps[:, 1], self.times + params.tau_dvgt, far),
+                ]
             )
         )

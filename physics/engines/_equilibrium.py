@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from physics._types import Array
 from physics.engines._actuators import saturate_actuator_commands
@@ -17,7 +18,7 @@ from physics.engines._model import engine_rhs
 from physics.engines._parameters import EngineParameters
 from physics.engines._state import EngineInputs, EngineState, state_scale
 
-STEP_FRACTIONS = 0.5 ** jnp.arange(11)
+STEP_FRACTIONS = 0.5 ** np.arange(11.0)
 """Line-search candidates: full Newton step, then halved up to ten times."""
 
 ARMIJO = 1e-4
