@@ -16,7 +16,8 @@ Sub-commands (each has ``--help``):
   score its rollouts (:mod:`sciml.emulate`).
 - ``sciml twin simulate (--family F --n N | --commands FILE.csv | --step-tests) --out DIR``:
   simulate the mean-value diesel engine model (scenario files, figures), or check it against
-  the LiU VGT step experiments (:mod:`sciml.twin`).
+  the LiU VGT step experiments; ``sciml twin fit FILES --observe O1 --noise 0.03``: identify
+  the unknown parameters with uncertainty (:mod:`sciml.twin`).
 - ``sciml problems``: the problem catalogue with default parameters.
 - ``sciml report``: regenerate the README tables from committed result rows.
 
@@ -190,6 +191,32 @@ def _twin_simulate(args) -> None:
     print(f"\nfigures in {out / 'figures'}")
 
 
+def _twin_fit(args) -> None:
+    from sciml import twin
+
+    out = Path(args.out)
+    factors = None if args.start is None else [float(v) for v in args.start.split(",")]
+    summary = twin.fit(
+        args.files,
+        out,
+        observe=args.observe,
+        noise=args.noise,
+        window=args.window,
+        method=args.method,
+        initial_factors=factors,
+    )
+    errors = summary.get("error_percent", {})
+    for name, value in summary["theta"].items():
+        error = f", error {errors[name]:.3f} %" if name in errors else ""
+        print(f"{name:9s} {value:.6g} ± {2 * summary['sigma'][name]:.2g} (2σ){error}")
+    check = summary["identifiability"]
+    print(f"identifiability: condition number {check['condition_number']:.3g} of S")
+    print(
+        f"{summary['windows']} window(s), {summary['steps']} Levenberg-Marquardt steps, "
+        f"{summary['wall_seconds']:.1f} s; run directory {out}"
+    )
+
+
 def _problems(args) -> None:
     import pdes
 
@@ -315,6 +342,17 @@ def parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.set_defaults(run=_twin_simulate)
+    fit = twin_sub.add_parser("fit", help="identify the unknown parameters from measurements")
+    fit.add_argument("files", nargs="+", help="scenario .h5 files or measurement .csv files")
+    fit.add_argument("--observe", default="O1", help="observation set O1-O4 (default O1)")
+    fit.add_argument("--noise", type=float, default=0.0, help="noise level in the files (0.03)")
+    fit.add_argument("--window", type=float, default=10.0, help="window length, s (default 10)")
+    fit.add_argument("--method", default="simulation", help="simulation (default)")
+    fit.add_argument(
+        "--start", help="initial factors on the nominal unknowns, e.g. 1.3,0.7,1.2,0.8"
+    )
+    fit.add_argument("--out", default="runs/twin/fit", help="run directory")
+    fit.set_defaults(run=_twin_fit)
 
     problems = sub.add_parser("problems", help="list the problem catalogue")
     problems.set_defaults(run=_problems)
