@@ -58,3 +58,17 @@ def test_fit_rejects_bad_requests(scenario_file, tmp_path, capsys, extra, messag
     argv = ["twin", "fit", str(scenario_file), "--out", str(tmp_path / "f"), *extra]
     assert cli.main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_twin_table_summarises_rows_per_setting():
+    from sciml.bench import twin_table
+
+    rows = [
+        {"method": "m", "observe": "O1", "noise": 0.01, "steps": s, "wall_seconds": 10.0 + s,
+         "error_percent": dict.fromkeys(E.UNKNOWNS, float(s)),
+         "sigma_percent": dict.fromkeys(E.UNKNOWNS, 0.5)}
+        for s in (1, 3)
+    ]  # fmt: skip
+    table = twin_table(rows).splitlines()
+    assert len(table) == 3
+    assert table[2] == "| m | O1 | 1% | 2 | 2 ± 1 | 2 ± 1 | 2 ± 1 | 2 ± 1 | 1 | 2 | 12 |"

@@ -15,6 +15,7 @@ from sciml.bench._operators import operator_rows, operators_table
 from sciml.bench._peers import fno_peers_table, peers_table
 from sciml.bench._pinn import check_only, pinn_rows, pinn_table
 from sciml.bench._scaling import scaling_rows, scaling_table
+from sciml.bench._twin import twin_rows, twin_table
 
 
 def _numeric(suite):
@@ -32,6 +33,7 @@ SUITES = {
     "operator_scaling": scaling_rows,
     "emulators": emulator_rows,
     "emulator_scaling": emulator_scaling_rows,
+    "twin": twin_rows,
 }
 
 
@@ -62,6 +64,8 @@ def table(suite: str, rows: list[dict]) -> str:
         return emulators_table(rows)
     if suite == "emulator_scaling":
         return emulator_scaling_table(rows)
+    if suite == "twin":
+        return twin_table(rows)
     if suite == "peers":
         return peers_table(rows)
     if suite == "peers_fno":
@@ -81,4 +85,6 @@ __all__ = [
     "pinn_rows",
     "pinn_table",
     "table",
+    "twin_rows",
+    "twin_table",
 ]
