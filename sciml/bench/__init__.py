@@ -15,7 +15,8 @@ from sciml.bench._operators import operator_rows, operators_table
 from sciml.bench._peers import fno_peers_table, peers_table
 from sciml.bench._pinn import check_only, pinn_rows, pinn_table
 from sciml.bench._scaling import scaling_rows, scaling_table
-from sciml.bench._twin import twin_rows, twin_table
+from sciml.bench._twin import step_test_rows, twin_rows, twin_table
+from sciml.twin import step_test_table
 
 
 def _numeric(suite):
@@ -34,6 +35,7 @@ SUITES = {
     "emulators": emulator_rows,
     "emulator_scaling": emulator_scaling_rows,
     "twin": twin_rows,
+    "twin_steps": step_test_rows,
 }
 
 
@@ -66,6 +68,8 @@ def table(suite: str, rows: list[dict]) -> str:
         return emulator_scaling_table(rows)
     if suite == "twin":
         return twin_table(rows)
+    if suite == "twin_steps":
+        return step_test_table(rows)
     if suite == "peers":
         return peers_table(rows)
     if suite == "peers_fno":

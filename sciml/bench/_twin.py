@@ -9,6 +9,7 @@ same shapes reuse the compiled solve).
 """
 
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import jax
@@ -17,6 +18,7 @@ import numpy as np
 
 from pdes import engines as sim
 from physics.engines import UNKNOWNS, EngineParameters
+from sciml.twin._simulate import step_tests
 from sciml.twin._simulation_fit import cut_window, fit_by_simulation
 
 SCENARIO = {"family": "staircase", "seed": 0, "duration": 20.0, "window": 10.0}
@@ -71,6 +73,12 @@ def twin_rows(quick: bool = False, out=None, only=None) -> list[dict]:
                         }
                     )
     return rows
+
+
+def step_test_rows(quick: bool = False, out=None, only=None) -> list[dict]:
+    """The LiU VGT step tests against their published values; figure F1 under ``out``."""
+    rows = step_tests(Path(out) if out is not None else Path("runs/bench/twin_steps/runs"))
+    return [{"suite": "twin_steps", "problem": r["experiment"], **r} for r in rows]
 
 
 def twin_table(rows: list[dict]) -> str:
