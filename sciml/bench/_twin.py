@@ -76,8 +76,10 @@ def twin_rows(quick: bool = False, out=None, only=None) -> list[dict]:
 
 
 def step_test_rows(quick: bool = False, out=None, only=None) -> list[dict]:
-    """The LiU VGT step tests against their published values; figure F1 under ``out``."""
-    rows = step_tests(Path(out) if out is not None else Path("runs/bench/twin_steps/runs"))
+    """The LiU VGT step tests against their published values. Figure F1 goes beside the rows
+    (``out`` is the suite's ``runs/`` folder), so that the README can show it."""
+    where = Path(out).parent if out is not None else Path("runs/bench/twin_steps")
+    rows = step_tests(where, write_rows=False)  # the suite writes rows.jsonl itself
     return [{"suite": "twin_steps", "problem": r["experiment"], **r} for r in rows]
 
 

@@ -88,8 +88,9 @@ def simulate(
     return rows
 
 
-def step_tests(out: Path) -> list[dict]:
-    """Run both LiU VGT step experiments, compare with the published values, draw F1."""
+def step_tests(out: Path, write_rows: bool = True) -> list[dict]:
+    """Run both LiU VGT step experiments, compare with the published values, draw F1 (and write
+    ``step_tests.jsonl`` unless ``write_rows`` is false)."""
     params = EngineParameters()
     runs, rows = {}, []
     with jax.enable_x64(True):
@@ -122,7 +123,8 @@ def step_tests(out: Path) -> list[dict]:
                     }
                 )
     _figures.step_tests(out / "figures" / "F1_vgt_steps.png", runs, sim.VGT_STEP_TESTS)
-    _io.write_jsonl(out / "step_tests.jsonl", rows)
+    if write_rows:
+        _io.write_jsonl(out / "step_tests.jsonl", rows)
     return rows
 
 
