@@ -17,7 +17,8 @@ Sub-commands (each has ``--help``):
 - ``sciml twin simulate (--family F --n N | --commands FILE.csv | --step-tests) --out DIR``:
   simulate the mean-value diesel engine model (scenario files, figures), or check it against
   the LiU VGT step experiments; ``sciml twin fit FILES --observe O1 --noise 0.03``: identify
-  the unknown parameters with uncertainty (:mod:`sciml.twin`).
+  the unknown parameters with uncertainty; ``sciml twin monitor FILES``: health factors and
+  fault verdicts (:mod:`sciml.twin`).
 - ``sciml problems``: the problem catalogue with default parameters.
 - ``sciml report``: regenerate the README tables from committed result rows.
 
@@ -217,6 +218,22 @@ def _twin_fit(args) -> None:
     )
 
 
+def _twin_monitor(args) -> None:
+    from sciml import twin
+
+    out = Path(args.out)
+    rows = twin.monitor(
+        args.files,
+        out,
+        observe=args.observe,
+        noise=args.noise,
+        window=args.window,
+        unknowns=[n for n in args.unknowns.split(",") if n],
+    )
+    print(twin.health_table(rows))
+    print(f"\nhealth report {out / 'health.md'}, figure {out / 'figures' / 'health.png'}")
+
+
 def _problems(args) -> None:
     import pdes
 
@@ -353,6 +370,18 @@ def parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--out", default="runs/twin/fit", help="run directory")
     fit.set_defaults(run=_twin_fit)
+    watch = twin_sub.add_parser("monitor", help="health factors of field windows, with verdicts")
+    watch.add_argument("files", nargs="+", help="scenario .h5 files or measurement .csv files")
+    watch.add_argument("--observe", default="O1", help="observation set O1-O4 (default O1)")
+    watch.add_argument("--noise", type=float, default=0.0, help="noise level in the files")
+    watch.add_argument("--window", type=float, default=10.0, help="window length, s")
+    watch.add_argument(
+        "--unknowns",
+        default="eta_sc,h_tot,A_egrmax,A_vgtmax",
+        help="parameters to estimate (add eta_cmax for compressor faults)",
+    )
+    watch.add_argument("--out", default="runs/twin/monitor", help="output directory")
+    watch.set_defaults(run=_twin_monitor)
 
     problems = sub.add_parser("problems", help="list the problem catalogue")
     problems.set_defaults(run=_problems)

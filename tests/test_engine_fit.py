@@ -72,3 +72,33 @@ def test_twin_table_summarises_rows_per_setting():
     table = twin_table(rows).splitlines()
     assert len(table) == 3
     assert table[2] == "| m | O1 | 1% | 2 | 2 ± 1 | 2 ± 1 | 2 ± 1 | 2 ± 1 | 1 | 2 | 12 |"
+
+
+def test_detection_rule_needs_three_sigma_and_two_percent():
+    from sciml.twin import detect
+
+    assert detect(0.80, 0.005) and detect(1.05, 0.01)
+    assert not detect(1.015, 0.001)  # inside the 2 % floor
+    assert not detect(0.95, 0.02)  # inside 3σ
+    assert detect(0.95, 0.0166)
+
+
+@pytest.mark.slow  # ~75 s on 2 cores: one 20 s field scenario, one fit
+def test_monitor_flags_a_fouled_egr_valve_and_nothing_else(tmp_path, capsys):
+    field = tmp_path / "field"
+    argv = ["twin", "simulate", "--family", "staircase", "--duration", "20", "--quiet",
+            "--set", f"A_egrmax={0.8 * P.A_egrmax}", "--out", str(field)]  # fmt: skip
+    assert cli.main(argv) == 0
+    out = tmp_path / "monitor"
+    argv = ["twin", "monitor", str(field / "scenario-000.h5"), "--noise", "0.01", "--out", str(out)]
+    assert cli.main(argv) == 0
+    factors = {r["parameter"]: r for r in json.loads((out / "health.json").read_text())["factors"]}
+    assert factors["A_egrmax"]["flagged"] and abs(factors["A_egrmax"]["k"] - 0.8) < 0.02
+    assert not any(r["flagged"] for name, r in factors.items() if name != "A_egrmax")
+    assert "FAULT" in capsys.readouterr().out
+
+
+def test_monitor_rejects_unknown_parameters(tmp_path, capsys):
+    argv = ["twin", "monitor", "x.h5", "--unknowns", "eta_sc,eta_cmx", "--out", str(tmp_path)]
+    assert cli.main(argv) == 2
+    assert "unknown engine parameter(s) ['eta_cmx']" in capsys.readouterr().err
