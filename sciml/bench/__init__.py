@@ -15,7 +15,7 @@ from sciml.bench._operators import operator_rows, operators_table
 from sciml.bench._peers import fno_peers_table, peers_table
 from sciml.bench._pinn import check_only, pinn_rows, pinn_table
 from sciml.bench._scaling import scaling_rows, scaling_table
-from sciml.bench._twin import step_test_rows, twin_rows, twin_table
+from sciml.bench._twin import health_rows, health_table, step_test_rows, twin_rows, twin_table
 from sciml.twin import step_test_table
 
 
@@ -36,6 +36,7 @@ SUITES = {
     "emulator_scaling": emulator_scaling_rows,
     "twin": twin_rows,
     "twin_steps": step_test_rows,
+    "twin_health": health_rows,
 }
 
 
@@ -68,6 +69,8 @@ def table(suite: str, rows: list[dict]) -> str:
         return emulator_scaling_table(rows)
     if suite == "twin":
         return twin_table(rows)
+    if suite == "twin_health":
+        return health_table(rows)
     if suite == "twin_steps":
         return step_test_table(rows)
     if suite == "peers":
