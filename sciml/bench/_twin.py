@@ -37,7 +37,8 @@ def twin_rows(quick: bool = False, out=None, only=None) -> list[dict]:
             SCENARIO["family"], 1, SCENARIO["seed"], params, duration=SCENARIO["duration"]
         )[0]
         if out is not None:
-            sim.write_scenario(out / "scenario.h5", scenario)
+            Path(out).mkdir(parents=True, exist_ok=True)
+            sim.write_scenario(Path(out) / "scenario.h5", scenario)
 
         data = SimpleNamespace(arrays=scenario["arrays"], attrs=scenario["attrs"])
 
