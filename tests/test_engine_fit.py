@@ -71,7 +71,7 @@ def test_twin_table_summarises_rows_per_setting():
     ]  # fmt: skip
     table = twin_table(rows).splitlines()
     assert len(table) == 3
-    assert table[2] == "| m | O1 | 1% | 2 | 2 ± 1 | 2 ± 1 | 2 ± 1 | 2 ± 1 | 1 | 2 | 12 |"
+    assert table[2] == "| m | O1 | 1% | 2 | 2 ± 1 | 2 ± 1 | 2 ± 1 | 2 ± 1 | 1 | 2 | 0 | 12 |"
 
 
 def test_detection_rule_needs_three_sigma_and_two_percent():

@@ -89,8 +89,8 @@ def twin_table(rows: list[dict]) -> str:
     """T1 for this method: error % (mean ± std over seeds) per unknown, σ, steps, wall time."""
     header = " | ".join(f"{n} error %" for n in UNKNOWNS)
     lines = [
-        f"| method | observed | noise | seeds | {header} | mean 2σ % | LM steps | wall s |",
-        "|---|---|---|---|" + "---|" * len(UNKNOWNS) + "---|---|---|",
+        f"| method | observed | noise | seeds | {header} | mean 2σ % | LM steps | restarts | wall s |",
+        "|---|---|---|---|" + "---|" * len(UNKNOWNS) + "---|---|---|---|",
     ]
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
@@ -103,9 +103,10 @@ def twin_table(rows: list[dict]) -> str:
         two_sigma = np.mean([2 * np.mean(list(r["sigma_percent"].values())) for r in group])
         steps = np.mean([r["steps"] for r in group])
         wall = np.median([r["wall_seconds"] for r in group])
+        restarts = sum(bool(r.get("restarted")) for r in group)
         lines.append(
             f"| {method} | {observe} | {noise:.0%} | {len(group)} | {' | '.join(cells)} | "
-            f"{two_sigma:.2g} | {steps:.0f} | {wall:.0f} |"
+            f"{two_sigma:.2g} | {steps:.0f} | {restarts} | {wall:.0f} |"
         )
     return "\n".join(lines)
 
