@@ -89,7 +89,8 @@ def twin_table(rows: list[dict]) -> str:
     """T1 for this method: error % (mean ± std over seeds) per unknown, σ, steps, wall time."""
     header = " | ".join(f"{n} error %" for n in UNKNOWNS)
     lines = [
-        f"| method | observed | noise | seeds | {header} | mean 2σ % | LM steps | restarts | wall s |",
+        f"| method | observed | noise | seeds | {header} | mean 2σ % | LM steps | restarts "
+        "| wall s |",
         "|---|---|---|---|" + "---|" * len(UNKNOWNS) + "---|---|---|---|",
     ]
     groups: dict[tuple, list[dict]] = {}
