@@ -250,6 +250,14 @@ def _report_cmd(args) -> None:
     print(f"updated {changed} table(s) in {args.readme}")
 
 
+def _measured_windows_arguments(command: argparse.ArgumentParser) -> None:
+    """The inputs `twin fit` and `twin monitor` share: files, observed signals, noise, window."""
+    command.add_argument("files", nargs="+", help="scenario .h5 files or measurement .csv files")
+    command.add_argument("--observe", default="O1", help="observation set O1-O4 (default O1)")
+    command.add_argument("--noise", type=float, default=0.0, help="noise level in the files")
+    command.add_argument("--window", type=float, default=10.0, help="window length, s (10)")
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors as one line on stderr and exit status 2 (argparse prints the usage too)."""
 
@@ -360,10 +368,7 @@ def parser() -> argparse.ArgumentParser:
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.set_defaults(run=_twin_simulate)
     fit = twin_sub.add_parser("fit", help="identify the unknown parameters from measurements")
-    fit.add_argument("files", nargs="+", help="scenario .h5 files or measurement .csv files")
-    fit.add_argument("--observe", default="O1", help="observation set O1-O4 (default O1)")
-    fit.add_argument("--noise", type=float, default=0.0, help="noise level in the files (0.03)")
-    fit.add_argument("--window", type=float, default=10.0, help="window length, s (default 10)")
+    _measured_windows_arguments(fit)
     fit.add_argument("--method", default="simulation", help="simulation (default)")
     fit.add_argument(
         "--start", help="initial factors on the nominal unknowns, e.g. 1.3,0.7,1.2,0.8"
@@ -371,10 +376,7 @@ def parser() -> argparse.ArgumentParser:
     fit.add_argument("--out", default="runs/twin/fit", help="run directory")
     fit.set_defaults(run=_twin_fit)
     watch = twin_sub.add_parser("monitor", help="health factors of field windows, with verdicts")
-    watch.add_argument("files", nargs="+", help="scenario .h5 files or measurement .csv files")
-    watch.add_argument("--observe", default="O1", help="observation set O1-O4 (default O1)")
-    watch.add_argument("--noise", type=float, default=0.0, help="noise level in the files")
-    watch.add_argument("--window", type=float, default=10.0, help="window length, s")
+    _measured_windows_arguments(watch)
     watch.add_argument(
         "--unknowns",
         default="eta_sc,h_tot,A_egrmax,A_vgtmax",

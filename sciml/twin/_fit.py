@@ -38,6 +38,14 @@ def _csv_window(path: Path, observed) -> tuple[Window, tuple[str, ...]]:
     ), observed
 
 
+def observation_set(name: str) -> tuple[str, ...]:
+    """The signals of observation set ``name`` (O1-O4), or a one-line error."""
+    if name not in sim.OBSERVATION_SETS:
+        known = sorted(sim.OBSERVATION_SETS)
+        raise ValueError(f"unknown observation set {name!r}; choose from {known}")
+    return sim.OBSERVATION_SETS[name]
+
+
 def load_windows(paths, observed, noise: float, window: float):
     """Windows of ``window`` seconds cut from scenario files, or whole CSV measurement files.
 
@@ -79,9 +87,7 @@ def fit(
     """Fit the four unknowns to the files' measurements; write the run directory ``out``."""
     if method not in METHODS:
         raise ValueError(f"unknown fit method {method!r}; available: {', '.join(METHODS)}")
-    if observe not in sim.OBSERVATION_SETS:
-        known = sorted(sim.OBSERVATION_SETS)
-        raise ValueError(f"unknown observation set {observe!r}; choose from {known}")
+    observation_set(observe)
     params = EngineParameters()
     config = {
         "files": [str(p) for p in paths],
@@ -91,9 +97,10 @@ def fit(
         "method": method,
         "initial_factors": initial_factors,
     }
-    _io.write_json(out / "config.json", {**config, **_io.environment()})
     with jax.enable_x64(True):
         windows, observed, truth = load_windows(paths, sim.OBSERVATION_SETS[observe], noise, window)
+    _io.write_json(out / "config.json", {**config, **_io.environment()})  # inputs are valid
+    with jax.enable_x64(True):
         report = identifiability(windows, params, observed)
         result = fit_by_simulation(windows, params, observed, initial_factors=initial_factors)
         rho = jnp.asarray(result.log_factors)

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from pdes import engines as sim
 from physics.engines import UNKNOWNS, EngineParameters
 from sciml import _io
-from sciml.twin._fit import load_windows
+from sciml.twin._fit import load_windows, observation_set
 from sciml.twin._simulation_fit import fit_by_simulation
 
 DETECTION_FLOOR = 0.02
@@ -43,9 +43,7 @@ def monitor(
     bad = [n for n in unknowns if n not in EngineParameters._fields]
     if bad:
         raise ValueError(f"unknown engine parameter(s) {bad}")
-    if observe not in sim.OBSERVATION_SETS:
-        known = sorted(sim.OBSERVATION_SETS)
-        raise ValueError(f"unknown observation set {observe!r}; choose from {known}")
+    observation_set(observe)
     nominal = EngineParameters()
     with jax.enable_x64(True):
         windows, observed, truth = load_windows(paths, sim.OBSERVATION_SETS[observe], noise, window)
