@@ -205,11 +205,15 @@ def _twin_fit(args) -> None:
         window=args.window,
         method=args.method,
         initial_factors=factors,
+        steps=args.steps,
+        operators=args.operators,
     )
     errors = summary.get("error_percent", {})
     for name, value in summary["theta"].items():
         error = f", error {errors[name]:.3f} %" if name in errors else ""
-        print(f"{name:9s} {value:.6g} ± {2 * summary['sigma'][name]:.2g} (2σ){error}")
+        sigma = summary["sigma"]
+        spread = " (point estimate)" if sigma is None else f" ± {2 * sigma[name]:.2g} (2σ)"
+        print(f"{name:9s} {value:.6g}{spread}{error}")
     check = summary["identifiability"]
     print(f"identifiability: condition number {check['condition_number']:.3g} of S")
     print(
@@ -232,6 +236,26 @@ def _twin_monitor(args) -> None:
     )
     print(twin.health_table(rows))
     print(f"\nhealth report {out / 'health.md'}, figure {out / 'figures' / 'health.png'}")
+
+
+def _twin_actuators(args) -> None:
+    from sciml.twin import train_actuator_operator
+
+    for actuator in args.actuator.split(","):
+        metrics = train_actuator_operator(
+            actuator,
+            Path(args.out),
+            histories=args.histories,
+            steps=args.steps,
+            seed=args.seed,
+            progress=not args.quiet,
+        ).metrics
+        print(
+            f"G_{actuator}: rel L2 {metrics['rel_l2_test']:.3g} held out, "
+            f"{metrics['rel_l2_isolated_steps']:.3g} on isolated steps; "
+            f"{metrics['train_seconds']:.0f} s training"
+        )
+    print(f"operators in {args.out}")
 
 
 def _problems(args) -> None:
@@ -369,7 +393,13 @@ def parser() -> argparse.ArgumentParser:
     simulate.set_defaults(run=_twin_simulate)
     fit = twin_sub.add_parser("fit", help="identify the unknown parameters from measurements")
     _measured_windows_arguments(fit)
-    fit.add_argument("--method", default="simulation", help="simulation (default)")
+    fit.add_argument(
+        "--method",
+        default="simulation",
+        help="simulation (default) | pinn-v0 | pinn-v1-exact | pinn-v1",
+    )
+    fit.add_argument("--steps", type=int, default=50_000, help="PINN Adam steps (default 50000)")
+    fit.add_argument("--operators", help="folder of the actuator DeepONets (pinn-v1)")
     fit.add_argument(
         "--start", help="initial factors on the nominal unknowns, e.g. 1.3,0.7,1.2,0.8"
     )
@@ -384,6 +414,16 @@ def parser() -> argparse.ArgumentParser:
     )
     watch.add_argument("--out", default="runs/twin/monitor", help="output directory")
     watch.set_defaults(run=_twin_monitor)
+    actuators = twin_sub.add_parser(
+        "actuators", help="train the actuator DeepONets on exact command-to-state targets"
+    )
+    actuators.add_argument("--actuator", default="egr,vgt", help="egr, vgt or egr,vgt")
+    actuators.add_argument("--histories", type=int, default=100_000, help="training histories")
+    actuators.add_argument("--steps", type=int, default=20_000, help="Adam steps")
+    actuators.add_argument("--seed", type=int, default=0)
+    actuators.add_argument("--out", default="runs/twin/actuators", help="output directory")
+    actuators.add_argument("--quiet", action="store_true", help="no progress bar")
+    actuators.set_defaults(run=_twin_actuators)
 
     problems = sub.add_parser("problems", help="list the problem catalogue")
     problems.set_defaults(run=_problems)

@@ -86,7 +86,7 @@ def test_only_is_checked_before_anything_runs():
         bench.check("emulators", ["nope"])
     with pytest.raises(ValueError, match="no emulator benchmark task ns64-sinenet8"):
         bench.check("emulators", ["ns64-sinenet8"], quick=True)  # not a quick task
-    with pytest.raises(ValueError, match="--only applies to the pinn and operators"):
+    with pytest.raises(ValueError, match="--only applies to the pinn, operators"):
         bench.check("emulator_scaling", ["ns64-sinenet4"])
 
 

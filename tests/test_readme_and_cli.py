@@ -51,7 +51,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
         (("bench",), "required: suite"),
         (("bench", "convergence", "--out", "/proc/forbidden"), "/proc/forbidden"),
         (("report", "--readme", "missing.md"), "missing.md"),
-        (("bench", "convergence", "--only", "heat"), "--only applies to the pinn and operators"),
+        (("bench", "convergence", "--only", "heat"), "--only applies to the pinn, operators"),
         (("bench", "operators", "--only", "nope"), "no operator benchmark task nope"),
         (("bench", "pinn", "--only", "nope"), "no PINN benchmark task for nope"),
     ],

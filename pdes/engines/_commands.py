@@ -70,12 +70,12 @@ class EngineCommands(NamedTuple):
     def inputs(self, t: ArrayLike, params: EngineParameters) -> EngineInputs:
         """What the model sees at t: current n_e and u_δ, delayed saturated u_egr and u_vgt."""
         now = self.at(t)
-        egr = self._delayed(t - params.tau_degr, 0)
-        vgt = self._delayed(t - params.tau_dvgt, 1)
+        egr = self.actuator_command(t - params.tau_degr, 0)
+        vgt = self.actuator_command(t - params.tau_dvgt, 1)
         return EngineInputs(now[..., 0], now[..., 1], egr, vgt)
 
-    def _delayed(self, t: ArrayLike, slot: int) -> Array:
-        """Saturated EGR (slot 0) or VGT (slot 1) command at t, or the delay's initial output."""
+    def actuator_command(self, t: ArrayLike, slot: int) -> Array:
+        """Saturated EGR (slot 0) or VGT (slot 1) command at t (``history`` before the first)."""
         commands = self.at(t)
         saturated = saturate_actuator_commands(commands[..., 2], commands[..., 3])[slot]
         return jnp.where(t < self.times[0], self.history[slot], saturated)

@@ -40,6 +40,7 @@ from physics.engines._model import (
     GasFlowSignals,
     engine_rhs,
     engine_signals,
+    gas_flow_rates,
     gas_flow_rhs,
     gas_flow_signals,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "equilibrium",
     "equilibrium_path",
     "exhaust_manifold_temperature",
+    "gas_flow_rates",
     "gas_flow_rhs",
     "gas_flow_signals",
     "gas_flow_state",

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 
-from physics._types import Array
+from physics._types import Array, ArrayLike
 from physics.engines._actuators import actuator_rates, egr_position, saturate_actuator_commands
 from physics.engines._compressor import compressor
 from physics.engines._cylinder import (
@@ -31,8 +31,10 @@ from physics.engines._parameters import EngineParameters
 from physics.engines._state import EngineInputs, EngineState, GasFlowState, gas_flow_state
 from physics.engines._temperature import (
     FIXED_POINT_ITERATIONS,
+    CylinderTemperature,
     cylinder_temperature,
     exhaust_manifold_temperature,
+    residual_gas_map,
 )
 from physics.engines._turbine import turbine
 
@@ -83,8 +85,13 @@ def gas_flow_signals(
     *,
     iterations: int = FIXED_POINT_ITERATIONS,
     implicit: bool = False,
+    residual_gas: tuple[ArrayLike, ArrayLike] | None = None,
 ) -> GasFlowSignals:
     """All gas-flow signals at one state (x_r/T_1 solved, see :func:`cylinder_temperature`).
+
+    ``residual_gas=(x_r, T_1)`` takes the pair as given instead of solving the fixed point (a
+    PINN's network outputs, whose algebraic residual :func:`residual_gas_map` measures); T_e is
+    then the one of that pair.
 
     Example:
         >>> s = GasFlowState(156530.169403718, 162544.519591941, 6598.24892268606,
@@ -95,9 +102,20 @@ def gas_flow_signals(
     """
     p = params
     flows = cylinder_flows(state.p_im, inputs.n_e, inputs.u_delta, p)
-    cyl = cylinder_temperature(
-        state.p_im, state.p_em, flows.W_f, flows.W_ei, p, iterations=iterations, implicit=implicit
-    )
+    if residual_gas is None:
+        cyl = cylinder_temperature(
+            state.p_im,
+            state.p_em,
+            flows.W_f,
+            flows.W_ei,
+            p,
+            iterations=iterations,
+            implicit=implicit,
+        )
+    else:
+        x_r, T_1 = residual_gas
+        mapped = residual_gas_map(x_r, T_1, state.p_im, state.p_em, flows.W_f, flows.W_ei, p)
+        cyl = CylinderTemperature(jnp.asarray(x_r), jnp.asarray(T_1), mapped.T_e)
     T_em = exhaust_manifold_temperature(cyl.T_e, flows.W_eo, p)
     u_egr = egr_position(state.u_egr1, state.u_egr2, p)
     egr = egr_valve(u_egr, state.p_im, state.p_em, T_em, p)
@@ -147,9 +165,10 @@ def _flows(gas: GasFlowSignals) -> CylinderFlows:
     return CylinderFlows(gas.eta_vol, gas.W_ei, gas.W_f, gas.W_eo)
 
 
-def _gas_flow_rates(
+def gas_flow_rates(
     state: GasFlowState, inputs: EngineInputs, gas: GasFlowSignals, params: EngineParameters
 ) -> GasFlowState:
+    """Time derivatives of the six gas-flow states from already computed signals."""
     p = params
     u_egr_s, u_vgt_s = saturate_actuator_commands(inputs.u_egr, inputs.u_vgt)
     d_egr1, d_egr2, d_vgt = actuator_rates(
@@ -170,7 +189,7 @@ def gas_flow_rhs(
 ) -> GasFlowState:
     """Time derivatives of the 6-state gas-flow model (p_im, p_em, ω_t and the actuators)."""
     gas = gas_flow_signals(state, inputs, params, **fixed_point)
-    return _gas_flow_rates(state, inputs, gas, params)
+    return gas_flow_rates(state, inputs, gas, params)
 
 
 def engine_rhs(
@@ -192,7 +211,7 @@ def engine_rhs(
     p = params
     gas_state = gas_flow_state(state)
     gas = gas_flow_signals(gas_state, inputs, p, **fixed_point)
-    rates = _gas_flow_rates(gas_state, inputs, gas, p)
+    rates = gas_flow_rates(gas_state, inputs, gas, p)
     oxygen = cylinder_oxygen(_flows(gas), state.X_Oim, p)
     dX_Oim = (
         p.R_a

@@ -11,11 +11,14 @@ from sciml.bench._emulators import (
     emulators_table,
 )
 from sciml.bench._operators import check_only as check_operators
-from sciml.bench._operators import operator_rows, operators_table
+from sciml.bench._operators import operator_rows, operators_table, refuse_unknown
 from sciml.bench._peers import fno_peers_table, peers_table
 from sciml.bench._pinn import check_only, pinn_rows, pinn_table
 from sciml.bench._scaling import scaling_rows, scaling_table
 from sciml.bench._twin import health_rows, health_table, step_test_rows, twin_rows, twin_table
+from sciml.bench._twin_actuators import twin_actuator_rows, twin_actuator_table
+from sciml.bench._twin_pinn import task_names as twin_pinn_tasks
+from sciml.bench._twin_pinn import twin_pinn_rows, twin_pinn_table
 from sciml.twin import step_test_table
 
 
@@ -37,6 +40,8 @@ SUITES = {
     "twin": twin_rows,
     "twin_steps": step_test_rows,
     "twin_health": health_rows,
+    "twin_pinn": twin_pinn_rows,
+    "twin_actuators": twin_actuator_rows,
 }
 
 
@@ -44,10 +49,13 @@ def check(suite: str, only: list[str] | None, quick: bool = False) -> None:
     """Fail before any output is written: unknown suite, or ``only`` where it does not apply."""
     if suite not in SUITES:
         raise ValueError(f"unknown benchmark suite {suite!r}; suites: {', '.join(SUITES)}")
-    if only is not None and suite not in ("pinn", "operators", "emulators"):
+    if only is not None and suite not in ("pinn", "operators", "emulators", "twin_pinn"):
         raise ValueError(
-            f"--only applies to the pinn and operators suites and to emulators, not to {suite!r}"
+            "--only applies to the pinn, operators, emulators and twin_pinn suites, "
+            f"not to {suite!r}"
         )
+    if suite == "twin_pinn":
+        refuse_unknown(only, twin_pinn_tasks(quick), suite)
     if suite == "pinn":
         check_only(only, quick)
     if suite == "operators":
@@ -71,6 +79,10 @@ def table(suite: str, rows: list[dict]) -> str:
         return twin_table(rows)
     if suite == "twin_health":
         return health_table(rows)
+    if suite == "twin_pinn":
+        return twin_pinn_table(rows)
+    if suite == "twin_actuators":
+        return twin_actuator_table(rows)
     if suite == "twin_steps":
         return step_test_table(rows)
     if suite == "peers":

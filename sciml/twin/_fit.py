@@ -1,8 +1,9 @@
 """``sciml twin fit``: measured windows -> parameter estimates with uncertainty, predicted states,
 a run directory (config, result, predictions, figure).
 
-Methods: ``simulation`` (Levenberg–Marquardt through the diffrax solve, :mod:`._simulation_fit`).
-The PINN methods of the protocol (V0-V2, transfer learning) are still to come.
+Methods: ``simulation`` (Levenberg–Marquardt through the diffrax solve, :mod:`._simulation_fit`,
+with Gauss–Newton σ) and the PINNs ``pinn-v0``, ``pinn-v1-exact`` and ``pinn-v1`` (:mod:`._pinn`;
+point estimates, their history in ``history.jsonl``). Transfer learning and V2 are still to come.
 """
 
 from pathlib import Path
@@ -15,11 +16,14 @@ from matplotlib.figure import Figure
 from pdes import engines as sim
 from physics.engines import UNKNOWNS, EngineParameters
 from sciml import _io
+from sciml.twin._actuator_operator import load_actuator_operator
 from sciml.twin._identifiability import figure as identifiability_figure
 from sciml.twin._identifiability import identifiability
+from sciml.twin._pinn import PinnSettings, fit_by_pinn, pinn_signals
 from sciml.twin._simulation_fit import Window, cut_window, fit_by_simulation, predict
 
-METHODS = ("simulation",)
+METHODS = ("simulation", "pinn-v0", "pinn-v1-exact", "pinn-v1")
+PINN_VARIANTS = {"pinn-v0": "V0", "pinn-v1-exact": "V1-exact", "pinn-v1": "V1"}
 PREDICTED = ("p_im", "p_em", "omega_t", "W_egr", "W_c", "T_em", "x_r", "T_1")
 """Signals predicted at the measurement times, measured or not."""
 
@@ -83,12 +87,23 @@ def fit(
     window: float = 10.0,
     method: str = "simulation",
     initial_factors=None,
+    steps: int = 50_000,
+    operators: Path | str | None = None,
 ) -> dict:
-    """Fit the four unknowns to the files' measurements; write the run directory ``out``."""
+    """Fit the four unknowns to the files' measurements; write the run directory ``out``.
+
+    ``steps`` is the PINNs' Adam budget; ``operators`` the folder of the trained actuator
+    DeepONets (``sciml twin actuators``) that ``pinn-v1`` needs.
+    """
     if method not in METHODS:
         raise ValueError(f"unknown fit method {method!r}; available: {', '.join(METHODS)}")
     observation_set(observe)
     params = EngineParameters()
+    trained = None
+    if method == "pinn-v1":
+        if operators is None:
+            raise ValueError("pinn-v1 needs --operators DIR (train them with sciml twin actuators)")
+        trained = tuple(load_actuator_operator(operators, a) for a in ("egr", "vgt"))
     config = {
         "files": [str(p) for p in paths],
         "observe": observe,
@@ -97,16 +112,35 @@ def fit(
         "method": method,
         "initial_factors": initial_factors,
     }
+    if method != "simulation":
+        config.update(steps=steps, operators=None if operators is None else str(operators))
     with jax.enable_x64(True):
         windows, observed, truth = load_windows(paths, sim.OBSERVATION_SETS[observe], noise, window)
     _io.write_json(out / "config.json", {**config, **_io.environment()})  # inputs are valid
     with jax.enable_x64(True):
         report = identifiability(windows, params, observed)
-        result = fit_by_simulation(windows, params, observed, initial_factors=initial_factors)
-        rho = jnp.asarray(result.log_factors)
-        predicted = jax.vmap(lambda x, w: predict(rho, x, w, params, PREDICTED))(
-            jnp.asarray(result.initial_states), windows
-        )
+        if method == "simulation":
+            result = fit_by_simulation(windows, params, observed, initial_factors=initial_factors)
+            rho = jnp.asarray(result.log_factors)
+            predicted = jax.vmap(lambda x, w: predict(rho, x, w, params, PREDICTED))(
+                jnp.asarray(result.initial_states), windows
+            )
+            sigma, extra = result.sigma, {"residual_rms": result.residual_rms}
+        else:
+            settings = PinnSettings(variant=PINN_VARIANTS[method], steps=steps)
+            result = fit_by_pinn(
+                windows,
+                params,
+                observed,
+                settings,
+                initial_factors=initial_factors,
+                truth=truth,
+                operators=trained,
+            )
+            predicted = pinn_signals(result, windows, params, PREDICTED)
+            _io.write_jsonl(out / "history.jsonl", result.history)
+            sigma = None
+            extra = {"loss": result.loss, "compile_seconds": round(result.compile_seconds, 2)}
     _io.write_npz(
         out / "prediction.npz",
         t=np.asarray(windows.t),
@@ -123,9 +157,9 @@ def fit(
         "noise": noise,
         "windows": int(windows.y.shape[0]),
         "theta": result.theta,
-        "sigma": result.sigma,
+        "sigma": sigma,
         "steps": result.steps,
-        "residual_rms": result.residual_rms,
+        **extra,
         "wall_seconds": round(result.wall_seconds, 2),
         "identifiability": report,
     }

@@ -31,8 +31,9 @@ def identifiability(windows: Window, params: EngineParameters, observed, unknown
         return (predicted / data.scale[:, None, :]).ravel()
 
     S = np.asarray(jax.jit(jax.jacfwd(scaled))(jnp.zeros(len(unknowns)), windows))
-    singular = np.linalg.svd(S, compute_uv=False)
-    covariance = np.linalg.inv(S.T @ S)
+    _, singular, vt = np.linalg.svd(S, full_matrices=False)
+    # (SᵀS)⁻¹ from the SVD stays positive semi-definite when S is nearly rank-deficient
+    covariance = (vt.T / singular**2) @ vt
     d = np.sqrt(np.diag(covariance))
     return {
         "unknowns": list(unknowns),

@@ -78,11 +78,12 @@ def cut_window(data, start: float, length: float, observed, noise_level: float) 
     return Window(commands, jnp.asarray(t[keep]), jnp.asarray(y), jnp.asarray(scale))
 
 
-def _actuators_at(commands: sim.EngineCommands, t0, params: EngineParameters):
-    """Actuator states at t0 from the command history (at rest before the first command)."""
+def actuator_states(commands: sim.EngineCommands, t, params: EngineParameters):
+    """Actuator states (ũ_egr1, ũ_egr2, ũ_vgt) at t (any shape) from the command history, in
+    closed form (at rest before the first command)."""
     egr, vgt = saturate_actuator_commands(commands.values[:, 2], commands.values[:, 3])
     lag = lambda levels, history, tau, delay: lag_response(
-        t0, commands.times, levels, history, tau, delay
+        t, commands.times, levels, history, tau, delay
     )
     return (
         lag(egr, commands.history[0], params.tau_egr1, params.tau_degr),
@@ -100,7 +101,7 @@ def predict(rho, x0, window: Window, params: EngineParameters, observed, unknown
         x0[0] * params.p_amb,
         x0[1] * params.p_amb,
         x0[2] * 1e4,
-        *_actuators_at(window.commands, t0, params),
+        *actuator_states(window.commands, t0, params),
     )
     run = sim.simulate_engine(
         window.commands, theta, initial, window.t, t0=t0, adjoint=diffrax.ForwardMode()

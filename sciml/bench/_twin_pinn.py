@@ -1,0 +1,168 @@
+"""The digital twin's PINN strategies against the differentiable-simulation baseline (tables T1-T3
+and figure F3 of the protocol), on the windows of the ``twin`` suite.
+
+Data: the ``twin`` suite's 20 s staircase (F1, seed 0, nominal parameters) cut into two 10 s
+windows, O1 at 10 Hz; each task starts from the same factors as the ``twin`` suite's seed 0.
+Per task: parameter error %, state relative L2 on the 100 Hz truth of both windows (measured
+p_im, p_em, ω_t; algebraic x_r, T_1; unmeasured W_egr, W_c, T_em), online wall time after
+compilation and compile time apart (PINNs; the simulation fit compiles inside its solve), and
+the history of θ̂ against wall time (F3). Float64 on the CPU.
+"""
+
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from matplotlib.figure import Figure
+
+from pdes import engines as sim
+from physics.engines import UNKNOWNS, EngineParameters
+from sciml import _io
+from sciml.bench._twin import SCENARIO
+from sciml.twin._actuator_operator import load_actuator_operator
+from sciml.twin._pinn import PinnSettings, fit_by_pinn, pinn_signals
+from sciml.twin._simulation_fit import cut_window, fit_by_simulation, predict
+
+STATES = ("p_im", "p_em", "omega_t", "x_r", "T_1", "W_egr", "W_c", "T_em")
+METHODS = ("simulation", "V0", "V1-exact", "V1")
+NOISE = (0.0, 0.01)
+OPERATORS = Path("benchmarks/results/twin_actuators/operators")
+"""Where ``sciml bench twin_actuators`` leaves the trained DeepONets that V1 uses."""
+
+
+def task_names(quick: bool = False) -> list[str]:
+    noise = NOISE[:1] if quick else NOISE
+    return [f"{m}-O1-noise{n:g}" for m in METHODS for n in noise]
+
+
+def _truth(scenario, starts, length):
+    """100 Hz truth ``[W, N]`` times and ``[W, N, len(STATES)]`` values inside each window."""
+    a = scenario["arrays"]
+    t = a["t-coordinate"]
+    values = np.stack(
+        [
+            a["states"][:, sim.STATES.index(n)] if n in sim.STATES else
+            a["signals"][:, sim.SIGNALS.index(n)]
+            for n in STATES
+        ],
+        axis=1,
+    )  # fmt: skip
+    keep = [(t >= s - 1e-9) & (t <= s + length + 1e-9) for s in starts]
+    return np.stack([t[k] for k in keep]), np.stack([values[k] for k in keep])
+
+
+def _relative_l2(predicted, truth) -> dict:
+    return {
+        n: float(np.linalg.norm(predicted[..., k] - truth[..., k]) / np.linalg.norm(truth[..., k]))
+        for k, n in enumerate(STATES)
+    }
+
+
+def twin_pinn_rows(quick: bool = False, out=None, only=None) -> list[dict]:
+    params = EngineParameters()
+    tasks = [t for t in task_names(quick) if only is None or t in only]
+    factors = np.random.default_rng(0).uniform(0.5, 1.5, len(UNKNOWNS))  # the twin suite's seed 0
+    truth_theta = {n: getattr(params, n) for n in UNKNOWNS}
+    rows = []
+    with jax.enable_x64(True):
+        scenario = sim.generate_scenarios(
+            SCENARIO["family"], 1, SCENARIO["seed"], params, duration=SCENARIO["duration"]
+        )[0]
+        data = SimpleNamespace(arrays=scenario["arrays"], attrs=scenario["attrs"])
+        starts = np.arange(0.0, SCENARIO["duration"], SCENARIO["window"])
+        truth_t, truth_y = _truth(scenario, starts, SCENARIO["window"])
+        observed = sim.OBSERVATION_SETS["O1"]
+        for task in tasks:
+            method, noise = task.split("-O1-")
+            noise = float(noise.removeprefix("noise"))
+            windows = [cut_window(data, s, SCENARIO["window"], observed, noise) for s in starts]
+            stacked = jax.tree.map(lambda *w: jnp.stack(w), *windows)
+            dense = stacked._replace(t=jnp.asarray(truth_t), y=stacked.y[:, :1])
+            if method == "simulation":
+                start = time.perf_counter()
+                fit = fit_by_simulation(stacked, params, observed, initial_factors=factors)
+                wall, compile_seconds, theta = time.perf_counter() - start, None, fit.theta
+                rho = jnp.asarray(fit.log_factors)
+                predicted = jax.vmap(lambda x, w, r=rho: predict(r, x, w, params, STATES))(
+                    jnp.asarray(fit.initial_states), dense
+                )
+                extra = {"steps": fit.steps, "history": []}
+            else:
+                operators = None
+                if method == "V1":
+                    operators = tuple(load_actuator_operator(OPERATORS, a) for a in ("egr", "vgt"))
+                settings = PinnSettings(variant=method, steps=5000 if quick else 50_000)
+                fit = fit_by_pinn(
+                    stacked, params, observed, settings, initial_factors=factors,
+                    truth=truth_theta, operators=operators,
+                )  # fmt: skip
+                wall, compile_seconds, theta = fit.wall_seconds, fit.compile_seconds, fit.theta
+                predicted = pinn_signals(fit, dense, params, STATES)
+                extra = {"steps": fit.steps, "loss": fit.loss, "history": fit.history}
+            rows.append(
+                {
+                    "suite": "twin_pinn",
+                    "problem": task,
+                    "method": method,
+                    "observe": "O1",
+                    "noise": noise,
+                    "initial_factors": factors.tolist(),
+                    "error_percent": {
+                        n: 100 * abs(theta[n] / truth_theta[n] - 1) for n in UNKNOWNS
+                    },
+                    "state_rel_l2": _relative_l2(np.asarray(predicted), truth_y),
+                    "wall_seconds": round(wall, 2),
+                    "compile_seconds": None
+                    if compile_seconds is None
+                    else round(compile_seconds, 2),
+                    "device": jax.devices()[0].device_kind,
+                    **extra,
+                }
+            )
+    if out is not None and rows:
+        figure(Path(out).parent / "figures" / "time_to_accuracy.png", rows)
+    return rows
+
+
+def figure(path: Path, rows: list[dict]) -> None:
+    """F3: the largest parameter error against online wall time, per strategy and noise level."""
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.subplots()
+    for row in rows:
+        label = f"{row['method']}, noise {row['noise']:.0%}"
+        if row["history"]:
+            t = [h["seconds"] for h in row["history"]]
+            e = [max(h["error_percent"].values()) for h in row["history"]]
+            ax.loglog(t, e, "-", label=label)
+        else:
+            ax.loglog([row["wall_seconds"]], [max(row["error_percent"].values())], "o", label=label)
+    ax.axhline(5.0, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("online wall time (s)")
+    ax.set_ylabel("max parameter error (%)")
+    ax.legend(fontsize=7)
+    _io.atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+
+
+def twin_pinn_table(rows: list[dict]) -> str:
+    """T1-T3 in one table: parameter errors, state errors, steps, wall and compile time."""
+    states = ("p_im", "omega_t", "x_r", "T_1", "W_egr", "T_em")
+    lines = [
+        "| strategy | noise | "
+        + " | ".join(f"{n} err %" for n in UNKNOWNS)
+        + " | "
+        + " | ".join(f"{n} rel L2" for n in states)
+        + " | steps | online s | compile s |",
+        "|---|---|" + "---|" * (len(UNKNOWNS) + len(states)) + "---|---|---|",
+    ]
+    for r in rows:
+        errors = " | ".join(f"{r['error_percent'][n]:.3g}" for n in UNKNOWNS)
+        l2 = " | ".join(f"{r['state_rel_l2'][n]:.2g}" for n in states)
+        compile_s = "in online" if r["compile_seconds"] is None else f"{r['compile_seconds']:.1f}"
+        lines.append(
+            f"| {r['method']} | {r['noise']:.0%} | {errors} | {l2} | {r['steps']} | "
+            f"{r['wall_seconds']:.0f} | {compile_s} |"
+        )
+    return "\n".join(lines)

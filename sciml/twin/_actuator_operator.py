@@ -1,0 +1,261 @@
+r"""Actuator DeepONets (protocol Step 4a): the delayed actuator lags as operators learnt offline.
+
+The actuators are linear and driven only by their commands, so
+:math:`G_{egr}: u_{egr}(\cdot) \mapsto (\tilde u_{egr1}, \tilde u_{egr2})(\cdot)` and
+:math:`G_{vgt}: u_{vgt}(\cdot) \mapsto \tilde u_{vgt}(\cdot)` can be learnt from unlimited command
+histories with exact targets (:func:`physics.engines.lag_response`). Branch: the saturated
+command at 201 sensors, 10 ms apart on :math:`[t_0 - H, t_0 + S]` with H = 1.5 s and S = 0.5 s
+(older history reaches the output after more than H − τ_d = 1.435 s, when it weighs ~1e-5 of a
+step); trunk: the offset :math:`s \in [0, S]`; output :math:`\tilde u(t_0 + s)`. A window is
+covered by tiling :math:`t_0 = t_{start}, t_{start} + S, \dots`. Branch and trunk are tanh MLPs
+4 × 128 with 128 basis functions per output; commands and offsets are mapped to [−1, 1],
+outputs are % / 100.
+"""
+
+import json
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from pdes import engines as sim
+from physics.engines import EngineParameters
+from sciml import _io
+from sciml.models import MLP
+from sciml.models._deeponet import DeepONet
+from sciml.train import TrainState, fit, make_train_step
+
+HISTORY = 1.5
+HORIZON = 0.5
+SPACING = 0.01
+SENSORS = round((HISTORY + HORIZON) / SPACING) + 1  # 201
+ACTUATORS = {"egr": 2, "vgt": 1}  # outputs: (ũ_egr1, ũ_egr2) and ũ_vgt
+FAMILIES = ("staircase", "smooth", "excitation")
+SCENARIO_SECONDS = 60.0
+
+
+class ActuatorData(NamedTuple):
+    """``branch [n, 201]`` (:func:`branch_input`), ``offsets [n, q, 1]`` (:func:`trunk_input`),
+    ``targets [n, q, outputs]`` (ũ / 100)."""
+
+    branch: np.ndarray
+    offsets: np.ndarray
+    targets: np.ndarray
+
+
+def sensor_times(t0: jax.Array) -> jax.Array:
+    """The branch sensors ``[..., 201]`` of windows starting at ``t0``."""
+    t0 = jnp.asarray(t0)
+    offsets = SPACING * jnp.arange(SENSORS) - HISTORY
+    return t0[..., None] + offsets.reshape((1,) * t0.ndim + (SENSORS,))
+
+
+def branch_input(commands: sim.EngineCommands, t0: jax.Array, actuator: str) -> jax.Array:
+    """Saturated command at the sensors of the windows starting at ``t0``, 0-100 % mapped to
+    [−1, 1]."""
+    slot = list(ACTUATORS).index(actuator)
+    return 2.0 * commands.actuator_command(sensor_times(t0), slot) / 100.0 - 1.0
+
+
+def trunk_input(s: jax.Array) -> jax.Array:
+    """The offset s ∈ [0, S] mapped to [−1, 1]."""
+    return 2.0 * s / HORIZON - 1.0
+
+
+def exact_states(
+    commands: sim.EngineCommands, t: jax.Array, actuator: str, params: EngineParameters
+) -> jax.Array:
+    """Closed-form actuator states / 100 at times ``t``: ``[..., outputs]``."""
+    from sciml.twin._simulation_fit import actuator_states
+
+    egr1, egr2, vgt = actuator_states(commands, t, params)
+    return (jnp.stack([egr1, egr2], -1) if actuator == "egr" else vgt[..., None]) / 100.0
+
+
+def isolated_steps(n: int, seed: int) -> list[sim.EngineCommands]:
+    """Held-out commands with one step each (from one random level to another, at 1-59 s)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        low = rng.uniform(sim.RANGES[:, 0], sim.RANGES[:, 1])
+        high = rng.uniform(sim.RANGES[:, 0], sim.RANGES[:, 1])
+        at = float(np.round(rng.uniform(1.0, SCENARIO_SECONDS - 1.0), 2))
+        out.append(sim.EngineCommands.piecewise([0.0, at], np.stack([low, high])))
+    return out
+
+
+def actuator_data(
+    actuator: str,
+    histories: int,
+    seed: int,
+    params: EngineParameters,
+    *,
+    points: int = 16,
+    steps_only: bool = False,
+) -> ActuatorData:
+    """``histories`` windows cut at random t0 from command histories of the families F1-F3 (or
+    from isolated steps), ``points`` random offsets each, with exact targets."""
+    if actuator not in ACTUATORS:
+        raise ValueError(f"unknown actuator {actuator!r}; choose from {tuple(ACTUATORS)}")
+    per_scenario = 200
+    scenarios = -(-histories // per_scenario)
+    if steps_only:
+        commands = isolated_steps(scenarios, seed)
+    else:
+        keys = jax.random.split(jax.random.PRNGKey(seed), scenarios)
+        commands = [
+            sim.FAMILIES[FAMILIES[i % len(FAMILIES)]](key, SCENARIO_SECONDS)
+            for i, key in enumerate(keys)
+        ]
+    rng = np.random.default_rng(seed)
+    branch, offsets, targets = [], [], []
+    sample = jax.jit(
+        lambda c, t0, s: (
+            branch_input(c, t0, actuator),
+            exact_states(c, t0[:, None] + s, actuator, params),
+        )
+    )
+    for c in commands:
+        # t0 may lie before the first command: histories then start at rest
+        t0 = rng.uniform(-HISTORY, SCENARIO_SECONDS - HORIZON, per_scenario)
+        s = rng.uniform(0.0, HORIZON, (per_scenario, points))
+        if steps_only:  # put the step inside the window
+            t0 = float(c.times[1]) - rng.uniform(-HORIZON, HISTORY, per_scenario)
+        b, y = sample(c, jnp.asarray(t0), jnp.asarray(s))
+        branch.append(np.asarray(b))
+        offsets.append(np.asarray(trunk_input(s))[..., None])
+        targets.append(np.asarray(y))
+    cut = lambda parts: np.concatenate(parts)[:histories].astype(np.float32)
+    return ActuatorData(cut(branch), cut(offsets), cut(targets))
+
+
+def actuator_model(actuator: str) -> DeepONet:
+    """tanh MLPs 4 × 128 for branch and trunk, 128 basis functions per output (Step 4a)."""
+    outputs = ACTUATORS[actuator]
+    net = lambda: MLP(128, 4, out=128 * outputs)
+    return DeepONet(net(), net(), basis=128, outputs=outputs, activation=jnp.tanh)
+
+
+def relative_l2(model: DeepONet, params, data: ActuatorData) -> float:
+    """‖G(u)(s) − ũ‖₂ / ‖ũ‖₂ over all histories, offsets and outputs."""
+    predict = jax.jit(jax.vmap(lambda u, s: model.apply(params, u[None], s)[0]))
+    predicted = np.concatenate(
+        [
+            np.asarray(predict(data.branch[i : i + 4096], data.offsets[i : i + 4096]))
+            for i in range(0, len(data.branch), 4096)
+        ]
+    )
+    return float(np.linalg.norm(predicted - data.targets) / np.linalg.norm(data.targets))
+
+
+class TrainedActuator(NamedTuple):
+    model: DeepONet
+    params: dict
+    metrics: dict
+
+
+def train_actuator_operator(
+    actuator: str,
+    out: Path | str | None,
+    *,
+    histories: int = 100_000,
+    steps: int = 20_000,
+    batch: int = 256,
+    seed: int = 0,
+    learning_rate: tuple[float, float] = (1e-3, 1e-5),
+    params: EngineParameters | None = None,
+    progress: bool = True,
+) -> TrainedActuator:
+    """Train G_egr or G_vgt (Adam, exponential decay 1e-3 → 1e-5) and measure the relative L2
+    on held-out families and on isolated steps. Writes ``out/ACTUATOR.msgpack`` and metrics."""
+    params = EngineParameters() if params is None else params
+    start = time.perf_counter()
+    train = actuator_data(actuator, histories, seed, params)
+    test = actuator_data(actuator, 2000, seed + 10_000, params)
+    steps_test = actuator_data(actuator, 2000, seed + 20_000, params, steps_only=True)
+    data_seconds = time.perf_counter() - start
+    model = actuator_model(actuator)
+    init = model.init(jax.random.PRNGKey(seed), train.branch[:2], train.offsets[0])
+    schedule = optax.exponential_decay(learning_rate[0], steps, learning_rate[1] / learning_rate[0])
+    optimizer = optax.adam(schedule)
+    per_call = 100
+
+    def loss_fn(p, batch_data, key, weights):
+        u, s, y = batch_data
+        predicted = jax.vmap(lambda ui, si: model.apply(p, ui[None], si)[0])(u, s)
+        mse = jnp.mean((predicted - y) ** 2)
+        return mse, {"mse": mse}
+
+    step = make_train_step(loss_fn, optimizer, steps_per_call=per_call, learning_rate=schedule)
+    rng = np.random.default_rng(seed)
+
+    def batches(first_step):
+        index = rng.integers(0, len(train.branch), (per_call, batch))
+        return train.branch[index], train.offsets[index], train.targets[index]
+
+    state = TrainState.create(init, optimizer, seed=seed)
+    run_dir = None if out is None else Path(out) / actuator
+    start = time.perf_counter()
+    result = fit(
+        state,
+        step,
+        steps=steps,
+        steps_per_call=per_call,
+        run_dir=run_dir,
+        data=batches,
+        progress=progress,
+        log_every=1000,
+    )
+    train_seconds = time.perf_counter() - start
+    trained = result.state.params
+    metrics = {
+        "actuator": actuator,
+        "histories": histories,
+        "steps": steps,
+        "batch": batch,
+        "data_seconds": data_seconds,
+        "train_seconds": train_seconds,
+        "rel_l2_test": relative_l2(model, trained, test),
+        "rel_l2_isolated_steps": relative_l2(model, trained, steps_test),
+        "rel_l2_train": relative_l2(model, trained, ActuatorData(*(a[:4000] for a in train))),
+    }
+    if out is not None:
+        _io.atomic_write(
+            Path(out) / f"{actuator}.msgpack",
+            lambda path: path.write_bytes(flax.serialization.to_bytes(trained)),
+        )
+        _io.write_json(Path(out) / f"{actuator}.json", metrics)
+    return TrainedActuator(model, trained, metrics)
+
+
+def load_actuator_operator(path: Path | str, actuator: str) -> TrainedActuator:
+    """A trained operator written by :func:`train_actuator_operator` (``path`` is its folder)."""
+    path = Path(path)
+    model = actuator_model(actuator)
+    template = model.init(jax.random.PRNGKey(0), jnp.zeros((2, SENSORS)), jnp.zeros((1, 1)))
+    file = path / f"{actuator}.msgpack"
+    if not file.exists():
+        raise FileNotFoundError(f"no trained {actuator} operator at {file}; train it first")
+    trained = flax.serialization.from_bytes(template, file.read_bytes())
+    metrics = path / f"{actuator}.json"
+    return TrainedActuator(
+        model, trained, json.loads(metrics.read_text()) if metrics.exists() else {}
+    )
+
+
+def operator_states(
+    trained: TrainedActuator, commands: sim.EngineCommands, t: jax.Array, t_start: float
+) -> jax.Array:
+    """Actuator states (in %) at times ``t [N]`` by tiling windows t0 = t_start + kS."""
+    tile = jnp.floor((t - t_start) / HORIZON)
+    t0 = t_start + tile * HORIZON
+    u = branch_input(commands, t0, "egr" if trained.model.outputs == 2 else "vgt")
+    out = jax.vmap(
+        lambda ui, si: trained.model.apply(trained.params, ui[None], si[None, None])[0, 0]
+    )(u, trunk_input(t - t0))
+    return 100.0 * out

@@ -1,0 +1,383 @@
+r"""Parameter identification with a physics-informed network (the 2023 baseline V0 and the
+exact-actuator ablation V1-exact of the 2024 operator-infused PINN).
+
+Per window, networks of the normalised time :math:`\hat t = 2(t - t_0)/T - 1 \in [-1, 1]`
+(tanh, 3 × 32) give the states: N1 (p_im, p_em), N2 x_r, N3 T_1, N5 ω_t and, in V0, N4
+(ũ_egr1, ũ_egr2) and N6 ũ_vgt. In V1-exact the actuator states are the closed-form delayed lags
+of the known commands (:func:`physics.engines.lag_response`), computed once. Each output is an
+affine map :math:`y = c + s\,z` of the raw network output around its scale. The unknowns are
+:math:`\theta = \theta_{nom}e^{\rho}`, shared by all windows. The loss is
+
+.. math::
+    \mathcal L = \sum_w \Big[\overline{\big(\tfrac{\dot y - f(y, u; \theta)}{y_{ref}}\big)^2}
+        + \overline{\big(\tfrac{F(x_r, T_1) - (x_r, T_1)}{s}\big)^2}
+        + \overline{\lambda^2\big(\tfrac{\hat y - y^{meas}}{\sigma}\big)^2}
+        + \mathcal L_{t_0}\Big],
+
+ODE residuals in 1/s (states over their scales :func:`physics.engines.state_scale`), the
+algebraic x_r/T_1 residual of the fixed-point map F, the data term with self-adaptive point
+weights λ (McClenny & Braga-Neto: initialised at 1, mask λ², trained by gradient ascent), and the
+initial term (measured states at their first sample, V0's actuators at their closed-form values).
+Collocation: the 100 Hz grid, random points resampled every ``resample_every`` steps, and
+points within ±0.3 s of each command change. Adam with the rate decaying exponentially from 1e-3
+to 1e-4; stop when θ̂ changes by less than ``tolerance`` (relative) over one chunk of steps.
+"""
+
+import time
+from dataclasses import asdict, dataclass
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from physics.engines import (
+    UNKNOWNS,
+    EngineParameters,
+    GasFlowState,
+    gas_flow_rates,
+    gas_flow_signals,
+    residual_gas_map,
+    state_scale,
+    with_log_factors,
+)
+from sciml.models import MLP
+from sciml.twin._actuator_operator import operator_states
+from sciml.twin._simulation_fit import Window, actuator_states
+
+VARIANTS = ("V0", "V1", "V1-exact")
+"""V2 also replaces the empirical formulae by frozen networks (Step 4b): not yet here."""
+
+OUTPUTS = ("p_im", "p_em", "x_r", "T_1", "omega_t", "u_egr1", "u_egr2", "u_vgt")
+
+PRIOR = {  # centre and spread of each output where the window does not measure it
+    "p_im": (1.6e5, 0.4e5),
+    "p_em": (1.8e5, 0.6e5),
+    "x_r": (0.05, 0.03),
+    "T_1": (320.0, 20.0),
+    "omega_t": (6.0e3, 2.5e3),
+    "u_egr1": (50.0, 30.0),
+    "u_egr2": (50.0, 30.0),
+    "u_vgt": (60.0, 25.0),
+}
+
+TERMS = ("ode", "algebraic", "data", "initial")
+
+MIN_SPREAD = 0.02
+"""Relative floor of a measured output's spread (a state constant over the window)."""
+
+
+@dataclass(frozen=True)
+class PinnSettings:
+    """The protocol's Step 5 defaults (``steps`` is the budget; ``chunk`` steps run per call)."""
+
+    variant: str = "V0"
+    width: int = 32
+    depth: int = 3
+    steps: int = 50_000
+    learning_rate: float = 1e-3
+    final_learning_rate: float = 1e-4
+    chunk: int = 500
+    tolerance: float = 1e-4
+    grid_rate: float = 100.0
+    random_fraction: float = 2.0 / 3.0
+    resample_every: int = 1000
+    breakpoint_points: int = 16
+    breakpoint_halfwidth: float = 0.3
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.variant not in VARIANTS:
+            raise ValueError(f"unknown PINN variant {self.variant!r}; choose from {VARIANTS}")
+        if self.steps < self.chunk or self.chunk < 1:
+            raise ValueError(
+                f"need steps >= chunk >= 1, got steps={self.steps}, chunk={self.chunk}"
+            )
+
+
+class StateNetworks(nn.Module):
+    """The separate networks of one window: ``t̂ [N, 1] -> raw outputs [N, 5 or 8]``."""
+
+    actuators: bool
+    width: int = 32
+    depth: int = 3
+
+    @nn.compact
+    def __call__(self, t_hat: jax.Array) -> jax.Array:
+        net = lambda out, name: MLP(self.width, self.depth, out, name=name)(t_hat)
+        parts = [net(2, "N1"), net(1, "N2"), net(1, "N3"), net(1, "N5")]
+        if self.actuators:
+            parts += [net(2, "N4"), net(1, "N6")]
+        return jnp.concatenate(parts, axis=-1)
+
+
+class PinnFit:
+    """Results: ``theta`` and ``history`` (θ̂ after each chunk with its wall time)."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+def _affine(windows: Window, observed) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and spread ``[W, 8]`` of every output: data statistics where measured."""
+    count = windows.y.shape[0]
+    centre = np.tile([PRIOR[n][0] for n in OUTPUTS], (count, 1))
+    spread = np.tile([PRIOR[n][1] for n in OUTPUTS], (count, 1))
+    for name in ("p_im", "p_em", "omega_t"):
+        if name in observed:
+            y = np.asarray(windows.y[:, :, list(observed).index(name)])
+            j = OUTPUTS.index(name)
+            centre[:, j] = y.mean(axis=1)
+            spread[:, j] = np.maximum(y.std(axis=1), MIN_SPREAD * np.abs(centre[:, j]))
+    return centre, spread
+
+
+def _breakpoint_points(windows: Window, params, settings: PinnSettings, rng) -> np.ndarray:
+    """``[W, B]`` points within ±halfwidth of each command change inside each window."""
+    per_window = []
+    for w in range(windows.y.shape[0]):
+        commands = jax.tree.map(lambda leaf, w=w: leaf[w], windows.commands)
+        t0, t1 = float(windows.t[w, 0]), float(windows.t[w, -1])
+        jumps = np.asarray(commands.jump_times(params))
+        jumps = np.unique(jumps[(jumps > t0) & (jumps < t1)])
+        points = [
+            np.clip(
+                j + rng.uniform(-1, 1, settings.breakpoint_points) * settings.breakpoint_halfwidth,
+                t0,
+                t1,
+            )
+            for j in jumps
+        ]
+        per_window.append(np.concatenate(points) if points else np.zeros(0))
+    size = max(1, max(len(p) for p in per_window))
+    # Windows with fewer changes are padded with random points so the windows stack.
+    return np.stack(
+        [
+            np.concatenate([p, rng.uniform(windows.t[w, 0], windows.t[w, -1], size - len(p))])
+            for w, p in enumerate(per_window)
+        ]
+    )
+
+
+def fit_by_pinn(
+    windows: Window,
+    params: EngineParameters,
+    observed,
+    settings: PinnSettings = PinnSettings(),
+    *,
+    initial_factors=None,
+    unknowns=UNKNOWNS,
+    truth: dict | None = None,
+    operators=None,
+) -> PinnFit:
+    """Fit ``unknowns`` to stacked ``windows`` with a PINN (see the module docstring).
+
+    ``truth`` (parameter values) only adds the error history for time-to-accuracy curves;
+    ``operators`` are the trained actuator DeepONets ``(egr, vgt)`` that V1 needs.
+    """
+    if settings.variant == "V1" and operators is None:
+        raise ValueError("variant V1 needs the trained actuator operators (operators=(egr, vgt))")
+    observed = tuple(observed)
+    factors = np.ones(len(unknowns)) if initial_factors is None else np.asarray(initial_factors)
+    if factors.shape != (len(unknowns),):
+        raise ValueError(f"initial_factors needs {len(unknowns)} values, got {factors.shape}")
+    count, samples, _ = windows.y.shape
+    actuators = settings.variant == "V0"
+    t0 = np.asarray(windows.t[:, 0])
+    length = np.asarray(windows.t[:, -1]) - t0
+    rng = np.random.default_rng(settings.seed)
+    grid = t0[:, None] + np.arange(0.0, length.min() + 1e-9, 1.0 / settings.grid_rate)[None, :]
+    n_random = round(settings.random_fraction * grid.shape[1])
+    fixed_points = np.concatenate([grid, _breakpoint_points(windows, params, settings, rng)], 1)
+    centre, spread = (jnp.asarray(a) for a in _affine(windows, observed))
+    scale = state_scale(params.p_amb)
+    rate_scale = jnp.asarray([scale.p_im, scale.p_em, scale.omega_t])
+    if actuators:
+        rate_scale = jnp.concatenate([rate_scale, jnp.asarray([scale.u_egr1] * 2 + [scale.u_vgt])])
+    model = StateNetworks(actuators, settings.width, settings.depth)
+
+    @jax.jit
+    def known_actuators(t):
+        if actuators:
+            return jnp.zeros((*t.shape, 0), t.dtype)
+        if settings.variant == "V1-exact":
+            exact = lambda c, tw: jnp.stack(actuator_states(c, tw, params), axis=-1)
+            return jax.vmap(exact)(windows.commands, t)
+        egr, vgt = operators
+        learnt = lambda c, tw, start: jnp.concatenate(
+            [operator_states(egr, c, tw, start), operator_states(vgt, c, tw, start)], axis=-1
+        )
+        return jax.vmap(learnt)(windows.commands, t, windows.t[:, 0])
+
+    data_actuators = known_actuators(windows.t)
+
+    def states_at(net_params, w_centre, w_spread, t, w_t0, w_length, known):
+        """Physical outputs and their time derivatives at times t [N] of one window; ``known``
+        holds the precomputed actuator states [N, 3] (V1, V1-exact)."""
+        t_hat = (2.0 * (t - w_t0) / w_length - 1.0)[:, None]
+        raw, draw = jax.jvp(lambda s: model.apply(net_params, s), (t_hat,), (jnp.ones_like(t_hat),))
+        width = raw.shape[1]
+        y = w_centre[None, :width] + w_spread[None, :width] * raw
+        dy = w_spread[None, :width] * draw * 2.0 / w_length
+        if not actuators:
+            y = jnp.concatenate([y, known], 1)
+        return y, dy
+
+    def physics(y, t, theta, commands):
+        state = GasFlowState(y[:, 0], y[:, 1], y[:, 4], y[:, 5], y[:, 6], y[:, 7])
+        inputs = commands.inputs(t, theta)
+        gas = gas_flow_signals(state, inputs, theta, residual_gas=(y[:, 2], y[:, 3]))
+        return state, inputs, gas
+
+    def window_loss(net_params, adaptive, rho, data: Window, w_centre, w_spread, points_and_known):
+        theta = with_log_factors(params, unknowns, rho)
+        w_t0, w_length = data.t[0], data.t[-1] - data.t[0]
+        points, known, known_data = points_and_known
+        y, dy = states_at(net_params, w_centre, w_spread, points, w_t0, w_length, known)
+        state, inputs, gas = physics(y, points, theta, data.commands)
+        rates = gas_flow_rates(state, inputs, gas, theta)
+        rates = jnp.stack([rates.p_im, rates.p_em, rates.omega_t, *rates[3:]], axis=1)
+        derivative = jnp.concatenate([dy[:, :2], dy[:, 4:5], dy[:, 5:]], axis=1)
+        ode = (derivative - rates[:, : derivative.shape[1]]) / rate_scale[None, :]
+        mapped = residual_gas_map(y[:, 2], y[:, 3], y[:, 0], y[:, 1], gas.W_f, gas.W_ei, theta)
+        algebraic = jnp.stack(
+            [(mapped.x_r - y[:, 2]) / w_spread[2], (mapped.T_1 - y[:, 3]) / w_spread[3]], 1
+        )
+        y_d, _ = states_at(net_params, w_centre, w_spread, data.t, w_t0, w_length, known_data)
+        _, _, gas_d = physics(y_d, data.t, theta, data.commands)
+        named = {"p_im": y_d[:, 0], "p_em": y_d[:, 1], "omega_t": y_d[:, 4]}
+        predicted = jnp.stack([named[n] if n in named else getattr(gas_d, n) for n in observed], 1)
+        misfit = (predicted - data.y) / data.scale[None, :]
+        initial = [misfit[0]]
+        if actuators:
+            exact = jnp.stack(actuator_states(data.commands, w_t0, params))
+            initial.append((y_d[0, 5:] - exact) / w_spread[5:])
+        return jnp.stack(
+            [
+                jnp.mean(ode**2),
+                jnp.mean(algebraic**2),
+                jnp.mean(adaptive**2 * misfit**2),
+                jnp.mean(jnp.concatenate(initial) ** 2),
+            ]
+        )
+
+    def total_loss(trainable, adaptive, data, points):
+        nets, rho = trainable
+        terms = jax.vmap(window_loss, in_axes=(0, 0, None, 0, 0, 0, 0))(
+            nets, adaptive, rho, data, centre, spread, points
+        )
+        terms = jnp.sum(terms, axis=0)
+        return jnp.sum(terms), terms
+
+    keys = jax.random.split(jax.random.PRNGKey(settings.seed), count)
+    nets = jax.vmap(lambda k: model.init(k, jnp.zeros((1, 1))))(keys)
+    trainable = (nets, jnp.asarray(np.log(factors)))
+    adaptive = jnp.ones((count, samples, len(observed)))
+    schedule = optax.exponential_decay(
+        settings.learning_rate,
+        settings.steps,
+        settings.final_learning_rate / settings.learning_rate,
+    )
+    optimizer = optax.adam(schedule)
+    ascent = optax.chain(optax.adam(schedule), optax.scale(-1.0))
+    state = (trainable, adaptive, optimizer.init(trainable), ascent.init(adaptive))
+
+    def chunk(state, data, points):
+        def step(state, _):
+            trainable, adaptive, opt_state, ascent_state = state
+            (_, terms), (g_train, g_adaptive) = jax.value_and_grad(
+                total_loss, argnums=(0, 1), has_aux=True
+            )(trainable, adaptive, data, points)
+            updates, opt_state = optimizer.update(g_train, opt_state, trainable)
+            adaptive_updates, ascent_state = ascent.update(g_adaptive, ascent_state, adaptive)
+            new = (
+                optax.apply_updates(trainable, updates),
+                optax.apply_updates(adaptive, adaptive_updates),
+                opt_state,
+                ascent_state,
+            )
+            return new, terms
+
+        state, losses = jax.lax.scan(step, state, None, length=settings.chunk)
+        return state, losses[-1]
+
+    def draw_points():
+        random = t0[:, None] + rng.uniform(0.0, 1.0, (count, n_random)) * length[:, None]
+        t = jnp.asarray(np.concatenate([fixed_points, random], axis=1))
+        # the actuator states at every point, once per draw (nothing to learn about them)
+        return t, known_actuators(t), data_actuators
+
+    points = draw_points()
+    start = time.perf_counter()
+    compiled = jax.jit(chunk, donate_argnums=0).lower(state, windows, points).compile()
+    compile_seconds = time.perf_counter() - start
+
+    def theta_of(rho):
+        return {n: float(getattr(params, n) * np.exp(rho[i])) for i, n in enumerate(unknowns)}
+
+    history, done, previous, loss = [], 0, np.log(factors), float("nan")
+    start = time.perf_counter()
+    while done < settings.steps:
+        if done and done % settings.resample_every == 0:
+            points = draw_points()
+        state, loss = compiled(state, windows, points)
+        done += settings.chunk
+        rho = np.asarray(state[0][1])  # one host sync per chunk: the stopping rule needs θ̂
+        terms = dict(zip(TERMS, np.asarray(loss).tolist(), strict=True))
+        loss = sum(terms.values())
+        if not np.isfinite(loss):
+            raise FloatingPointError(f"PINN loss is {loss} after {done} steps")
+        entry = {
+            "step": done,
+            "seconds": time.perf_counter() - start,
+            "loss": loss,
+            **terms,
+            **theta_of(rho),
+        }
+        if truth is not None:
+            entry["error_percent"] = {n: 100 * abs(entry[n] / truth[n] - 1) for n in unknowns}
+        history.append(entry)
+        change = np.max(np.abs(np.exp(rho - previous) - 1.0))
+        previous = rho
+        if change < settings.tolerance:
+            break
+    wall = time.perf_counter() - start
+    trainable = state[0]
+
+    def predict_states(t):
+        """States ``[W, N, 8]`` at times ``t [W, N]`` (for the state errors of table T2)."""
+        t = jnp.asarray(t)
+        return jax.vmap(
+            lambda net, c, s, tw, w, known: states_at(
+                net, c, s, tw, w.t[0], w.t[-1] - w.t[0], known
+            )[0]
+        )(trainable[0], centre, spread, t, windows, known_actuators(t))
+
+    return PinnFit(
+        theta=theta_of(np.asarray(trainable[1])),
+        log_factors=np.asarray(trainable[1]),
+        steps=done,
+        loss=loss,
+        wall_seconds=wall,
+        compile_seconds=compile_seconds,
+        history=history,
+        settings=asdict(settings),
+        predict_states=predict_states,
+    )
+
+
+def pinn_signals(fit: PinnFit, windows: Window, params: EngineParameters, names) -> jax.Array:
+    """Signals ``names`` ``[W, M, len(names)]`` of the fitted PINN at the measurement times."""
+    theta = with_log_factors(params, tuple(fit.theta), jnp.asarray(fit.log_factors))
+    y = fit.predict_states(windows.t)
+
+    def one(y_w, t, commands):
+        state = GasFlowState(y_w[:, 0], y_w[:, 1], y_w[:, 4], y_w[:, 5], y_w[:, 6], y_w[:, 7])
+        gas = gas_flow_signals(
+            state, commands.inputs(t, theta), theta, residual_gas=(y_w[:, 2], y_w[:, 3])
+        )
+        named = {"p_im": state.p_im, "p_em": state.p_em, "omega_t": state.omega_t}
+        return jnp.stack([named[n] if n in named else getattr(gas, n) for n in names], axis=1)
+
+    return jax.vmap(one)(y, windows.t, windows.commands)
