@@ -377,7 +377,7 @@ def parser() -> argparse.ArgumentParser:
     twin_sub = twin.add_subparsers(dest="twin_command", required=True, parser_class=_Parser)
     simulate = twin_sub.add_parser("simulate", help="simulate drive scenarios or a command CSV")
     source = simulate.add_mutually_exclusive_group(required=True)
-    source.add_argument("--family", help="staircase | smooth | excitation")
+    source.add_argument("--family", help="staircase | smooth | excitation | whtc")
     source.add_argument("--commands", help="CSV: time,n_e,u_delta,u_egr,u_vgt[,measured...]")
     source.add_argument(
         "--step-tests", action="store_true", help="the LiU VGT step tests vs reference (F1)"

@@ -1,9 +1,10 @@
 """Simulation and data of the mean-value diesel engine model (:mod:`physics.engines`): command
 histories with exact transport delays, diffrax solves with jump times at command changes, drive
-scenario families, the operating-envelope guard, noisy measurements, one HDF5 file per scenario,
-users' own measurements from CSV, and the LiU VGT step experiments."""
+scenario families (WHTC windows among them, through steady-state operating maps), the
+operating-envelope guard, noisy measurements, one HDF5 file per scenario, users' own measurements
+from CSV, and the LiU VGT step experiments."""
 
-from pdes.engines._commands import COLUMNS, EngineCommands
+from pdes.engines._commands import COLUMNS, EngineCommands, jump_capacity
 from pdes.engines._csv import (
     COMMAND_COLUMNS,
     MEASURED_COLUMNS,
@@ -25,6 +26,11 @@ from pdes.engines._dataset import (
     simulate_commands,
     write_scenario,
 )
+from pdes.engines._operating_maps import (
+    OperatingMaps,
+    nominal_operating_maps,
+    operating_maps,
+)
 from pdes.engines._reference import STEP_TEST_SETTING, VGT_STEP_TESTS
 from pdes.engines._scenarios import (
     FAMILIES,
@@ -44,6 +50,17 @@ from pdes.engines._simulate import (
     trajectory_signals,
 )
 from pdes.engines._step_tests import StepTest, run_vgt_step_test
+from pdes.engines._whtc import (
+    WhtcSchedule,
+    WhtcTrace,
+    nominal_whtc_schedule,
+    reference_speeds,
+    whtc,
+    whtc_schedule,
+    whtc_speed,
+    whtc_trace,
+    whtc_window,
+)
 
 __all__ = [
     "COLUMNS",
@@ -64,22 +81,35 @@ __all__ = [
     "EngineTrajectory",
     "MeasurementError",
     "Measurements",
+    "OperatingMaps",
     "StepTest",
+    "WhtcSchedule",
+    "WhtcTrace",
     "cold_start",
     "command_times",
     "envelope_violation",
     "excitation",
     "generate_scenarios",
     "initial_equilibrium",
+    "jump_capacity",
     "measure",
+    "nominal_operating_maps",
+    "nominal_whtc_schedule",
+    "operating_maps",
     "read_measurements",
     "read_scenario",
+    "reference_speeds",
     "run_vgt_step_test",
     "simulate_commands",
     "simulate_engine",
     "smooth",
     "staircase",
     "trajectory_signals",
+    "whtc",
+    "whtc_schedule",
+    "whtc_speed",
+    "whtc_trace",
+    "whtc_window",
     "write_measurements",
     "write_scenario",
 ]

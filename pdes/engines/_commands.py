@@ -80,10 +80,12 @@ class EngineCommands(NamedTuple):
         saturated = saturate_actuator_commands(commands[..., 2], commands[..., 3])[slot]
         return jnp.where(t < self.times[0], self.history[slot], saturated)
 
-    def jump_times(self, params: EngineParameters) -> Array:
+    def jump_times(self, params: EngineParameters, size: int | None = None) -> Array:
         """Where the right-hand side jumps: where the fuel command changes, and where a changed
         EGR or VGT command leaves its delay. Entries past the window (``times[-1] + 1e6``) pad
-        the array to a fixed length ``3K``, so histories batch under ``vmap``."""
+        the array to a fixed length ``3K``, so histories batch under ``vmap``; ``size`` keeps
+        the first ``size`` (:func:`jump_capacity`): the step-size controller scans the whole
+        list at every step, so a long cycle's padding would dominate its cost."""
         far = self.times[-1] + 1e6
         fuel = self.values[:, 1]
         fuel_jumps = fuel != jnp.concatenate([fuel[:1], fuel[:-1]])
@@ -92,7 +94,7 @@ class EngineCommands(NamedTuple):
         )
         before = jnp.concatenate([self.history[None, :], actuators[:-1]])
         actuator_jumps = actuators != before
-        return jnp.sort(
+        jumps = jnp.sort(
             jnp.concatenate(
                 [
                     jnp.where(fuel_jumps, self.times, far),
@@ -101,3 +103,17 @@ class EngineCommands(NamedTuple):
                 ]
             )
         )
+        return jumps if size is None else jumps[:size]
+
+
+def jump_capacity(commands: EngineCommands, params: EngineParameters) -> int:
+    """A static length that holds every jump time of ``commands`` (leaves may carry leading
+    batch axes): the largest count, rounded up to a power of two (at least 16) so that similar
+    histories share one compilation. Needs concrete commands (call it before ``jit``)."""
+    times = np.asarray(commands.times)
+    most = 0
+    for index in np.ndindex(times.shape[:-1]):
+        one = EngineCommands(*(jnp.asarray(np.asarray(leaf)[index]) for leaf in commands))
+        jumps = np.asarray(one.jump_times(params))
+        most = max(most, int(np.sum(jumps < times[index][-1] + 1e5)))
+    return max(16, 1 << max(most - 1, 0).bit_length())

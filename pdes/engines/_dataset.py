@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from pdes import datasets
-from pdes.engines._commands import EngineCommands
+from pdes.engines._commands import EngineCommands, jump_capacity
 from pdes.engines._scenarios import FAMILIES, initial_equilibrium
 from pdes.engines._simulate import TOLERANCE, simulate_engine, trajectory_signals
 from physics.engines import EngineParameters, EngineState
@@ -53,9 +53,10 @@ STATE_LIMITS = {
 }
 
 
-def _truth(commands: EngineCommands, params: EngineParameters, duration: float):
+def _truth(commands: EngineCommands, params: EngineParameters, duration: float, jumps: int):
     ts = commands.times[0] + jnp.arange(round(duration * TRUTH_RATE) + 1) / TRUTH_RATE
-    run = simulate_engine(commands, params, initial_equilibrium(commands, params), ts)
+    initial = initial_equilibrium(commands, params)
+    run = simulate_engine(commands, params, initial, ts, jumps=jumps)
     signals = trajectory_signals(commands, run, params)
     named = {**signals.gas._asdict(), **signals._asdict()}
     named["lambda_air"] = named["W_ei"] / (named["W_f"] * params.AFs)
@@ -68,9 +69,13 @@ def _truth(commands: EngineCommands, params: EngineParameters, duration: float):
     return truth, run.steps, run.rejected_steps
 
 
-@functools.partial(jax.jit, static_argnames=("duration",))
 def _simulate_batch(commands: EngineCommands, params: EngineParameters, duration: float):
-    return jax.vmap(lambda c: _truth(c, params, duration))(commands)
+    return _simulate_jitted(commands, params, duration, jump_capacity(commands, params))
+
+
+@functools.partial(jax.jit, static_argnames=("duration", "jumps"))
+def _simulate_jitted(commands, params, duration: float, jumps: int):
+    return jax.vmap(lambda c: _truth(c, params, duration, jumps))(commands)
 
 
 def envelope_violation(states, signals, params: EngineParameters) -> str | None:

@@ -9,6 +9,8 @@ engine speed is interpolated linearly. Families (reference/diesel-mvem.md, secti
   amplitudes, scaled so that ±2 standard deviations span the range, then clipped to it.
 - ``excitation`` (F3): (n_e, u_δ) held at a point of a grid; u_egr and u_vgt follow pseudo-random
   binary sequences of ±10 % around the middle of their ranges, switching on a 0.5 s clock.
+- ``whtc`` (F4): a window of the World Harmonized Transient Cycle, speed and torque mapped to
+  commands through static steady-state maps (:mod:`pdes.engines._whtc`).
 
 Every scenario starts at the equilibrium of its first commands, reached by continuation from the
 1500 rpm reference point, with the transport delays holding the first commands.
@@ -97,7 +99,10 @@ def excitation(key: Array, duration: float = 60.0, clock: float = 0.5, amplitude
     return _commands(times, values)
 
 
-FAMILIES = {"staircase": staircase, "smooth": smooth, "excitation": excitation}
+# F4 builds on this module's grid, ranges and reference point, so it is imported once they exist.
+from pdes.engines._whtc import whtc  # noqa: E402
+
+FAMILIES = {"staircase": staircase, "smooth": smooth, "excitation": excitation, "whtc": whtc}
 """Scenario families by name: each maps ``(key, duration)`` to :class:`EngineCommands`."""
 
 

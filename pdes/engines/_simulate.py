@@ -12,7 +12,7 @@ import diffrax
 import jax
 import jax.numpy as jnp
 
-from pdes.engines._commands import EngineCommands
+from pdes.engines._commands import EngineCommands, jump_capacity
 from physics._types import Array, ArrayLike
 from physics.engines import (
     EngineParameters,
@@ -47,6 +47,12 @@ def cold_start(params: EngineParameters) -> EngineState:
     )
 
 
+def _capacity(commands: EngineCommands, params: EngineParameters, jumps: int | None):
+    if jumps is not None or isinstance(commands.times, jax.core.Tracer):
+        return jumps
+    return jump_capacity(commands, params)
+
+
 def simulate_engine(
     commands: EngineCommands,
     params: EngineParameters,
@@ -60,6 +66,7 @@ def simulate_engine(
     dt: float | None = None,
     max_steps: int = 200_000,
     adjoint: diffrax.AbstractAdjoint | None = None,
+    jumps: int | None = None,
 ) -> EngineTrajectory:
     """Integrate from ``initial`` at ``t0`` (default: the first breakpoint) and save at ``ts``.
 
@@ -70,6 +77,9 @@ def simulate_engine(
         rtol, atol: on the nondimensional states, for the adaptive PID controller.
         dt: a fixed step instead (no error control, no jump clipping): reproducible step
             sequences for gradient checks and the reduced-vs-full comparison.
+        jumps: how many jump times the controller holds (:func:`jump_capacity`). Default: all
+            of them when ``commands`` are concrete, else the padded list (3 per breakpoint,
+            slow for long cycles: pass the capacity when calling under ``jit``).
 
     Example:
         >>> import jax
@@ -100,7 +110,8 @@ def simulate_engine(
     y0 = jnp.stack([jnp.asarray(v, ts.dtype) for v in initial]) / scale
     if dt is None:
         controller = diffrax.ClipStepSizeController(
-            diffrax.PIDController(rtol=rtol, atol=atol), jump_ts=commands.jump_times(params)
+            diffrax.PIDController(rtol=rtol, atol=atol),
+            jump_ts=commands.jump_times(params, _capacity(commands, params, jumps)),
         )
         dt0 = None
     else:

@@ -12,7 +12,7 @@ from sciml.bench._emulators import (
 )
 from sciml.bench._operators import check_only as check_operators
 from sciml.bench._operators import operator_rows, operators_table, refuse_unknown
-from sciml.bench._peers import fno_peers_table, peers_table
+from sciml.bench._peers import engine_peers_table, fno_peers_table, peers_table
 from sciml.bench._pinn import check_only, pinn_rows, pinn_table
 from sciml.bench._scaling import scaling_rows, scaling_table
 from sciml.bench._twin import health_rows, health_table, step_test_rows, twin_rows, twin_table
@@ -89,6 +89,8 @@ def table(suite: str, rows: list[dict]) -> str:
         return peers_table(rows)
     if suite == "peers_fno":
         return fno_peers_table(rows)
+    if suite == "peers_engine":
+        return engine_peers_table(rows)
     return _numerics.table(suite, rows)
 
 

@@ -98,3 +98,37 @@ def fno_peers_table(rows: list[dict]) -> str:
                 f"{faster(ours, peer):.2f}x"
             )
     return "\n".join(lines)
+
+
+ENGINE_COLUMNS = [
+    ("case", "case", "{}"),
+    ("engine", "engine", "{}"),
+    ("scenarios x s", "scenarios_x_seconds", "{}"),
+    ("wall s (median)", "wall_seconds", "{:.3f}"),
+    ("compile s", "compile_seconds", "{:.1f}"),
+    ("x real time", "real_time_factor", "{:.0f}"),
+    ("accepted steps", "steps", "{:,}"),
+    ("rejected / rhs evals", "rejected_or_evals", "{}"),
+    ("max rel diff p_im, p_em, ω_t", "max_rel_diff_text", "{}"),
+    ("final rel diff", "final_rel_diff_text", "{}"),
+    ("max rel error (--reference)", "max_rel_error_text", "{}"),
+    ("speed-up (ours)", "speedup", "{:.1f}x"),
+    ("threads", "threads", "{}"),
+    ("load (1 min) before", "load_before", "{:.2f}"),
+]
+
+
+def engine_peers_table(rows: list[dict]) -> str:
+    """Our diffrax simulation of the engine model against scipy's solve_ivp on a NumPy port
+    (``benchmarks/peers/compare_engine_sim.py``)."""
+    first = rows[0]
+    lines = [
+        markdown(rows, ENGINE_COLUMNS),
+        "",
+        f"Family {first['family']}, saved at {first['rate_hz']:g} Hz, rtol = atol = "
+        f"{first['tolerance']:g} on nondimensional states, float64; both start at the "
+        "equilibrium of the first commands and restart at the same jump times. Steps are summed "
+        "over a batch; speed-up = scipy's wall time / ours."
+        + (f" Errors are from {first['reference']}." if "reference" in first else ""),
+    ]
+    return "\n".join(lines)
