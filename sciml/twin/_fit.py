@@ -127,7 +127,7 @@ def fit(
             )
             sigma, extra = result.sigma, {"residual_rms": result.residual_rms}
         else:
-            settings = PinnSettings(variant=PINN_VARIANTS[method], steps=steps)
+            settings = PinnSettings(PINN_VARIANTS[method], steps=steps, chunk=min(500, steps))
             result = fit_by_pinn(
                 windows,
                 params,
