@@ -240,7 +240,11 @@ def _twin_monitor(args) -> None:
 
 def _twin_actuators(args) -> None:
     from sciml.twin import train_actuator_operator
+    from sciml.twin._actuator_operator import ACTUATORS
 
+    unknown = [a for a in args.actuator.split(",") if a not in ACTUATORS]
+    if unknown:  # before hours of training on the valid ones
+        raise ValueError(f"unknown actuator {unknown[0]!r}; choose from {', '.join(ACTUATORS)}")
     for actuator in args.actuator.split(","):
         metrics = train_actuator_operator(
             actuator,

@@ -124,3 +124,23 @@ def test_cli_fits_with_a_pinn_and_writes_its_history(scenario, tmp_path, capsys)
     assert "point estimate" in capsys.readouterr().out
     assert cli.main(["twin", "fit", str(path), "--method", "pinn-v1", "--out", str(out)]) == 2
     assert "pinn-v1 needs --operators DIR" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["fit", "{file}", "--method", "pinn-v0", "--steps", "0"], "need steps >= chunk >= 1"),
+        (["fit", "{file}", "--method", "pinn-v1", "--operators", "{tmp}/none"], "no trained egr"),
+        (["actuators", "--actuator", "egr,fuel"], "unknown actuator 'fuel'"),
+    ],
+)
+def test_bad_twin_requests_fail_in_one_line_and_write_nothing(
+    scenario, tmp_path, capsys, argv, message
+):
+    path = tmp_path / "s.h5"
+    sim.write_scenario(path, scenario)
+    out = tmp_path / "out"
+    argv = [a.format(file=path, tmp=tmp_path) for a in argv]
+    assert cli.main(["twin", *argv, "--out", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()

@@ -99,7 +99,9 @@ def fit(
         raise ValueError(f"unknown fit method {method!r}; available: {', '.join(METHODS)}")
     observation_set(observe)
     params = EngineParameters()
-    trained = None
+    trained, settings = None, None
+    if method != "simulation":  # checked here, before the run directory is written
+        settings = PinnSettings(PINN_VARIANTS[method], steps=steps, chunk=max(1, min(500, steps)))
     if method == "pinn-v1":
         if operators is None:
             raise ValueError("pinn-v1 needs --operators DIR (train them with sciml twin actuators)")
@@ -127,7 +129,6 @@ def fit(
             )
             sigma, extra = result.sigma, {"residual_rms": result.residual_rms}
         else:
-            settings = PinnSettings(PINN_VARIANTS[method], steps=steps, chunk=min(500, steps))
             result = fit_by_pinn(
                 windows,
                 params,

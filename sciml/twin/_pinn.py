@@ -44,7 +44,7 @@ from physics.engines import (
 )
 from sciml.models import MLP
 from sciml.twin._actuator_operator import operator_states
-from sciml.twin._simulation_fit import Window, actuator_states
+from sciml.twin._simulation_fit import Window, actuator_states, observed_signals
 
 VARIANTS = ("V0", "V1", "V1-exact")
 """V2 also replaces the empirical formulae by frozen networks (Step 4b): not yet here."""
@@ -245,9 +245,8 @@ def fit_by_pinn(
             [(mapped.x_r - y[:, 2]) / w_spread[2], (mapped.T_1 - y[:, 3]) / w_spread[3]], 1
         )
         y_d, _ = states_at(net_params, w_centre, w_spread, data.t, w_t0, w_length, known_data)
-        _, _, gas_d = physics(y_d, data.t, theta, data.commands)
-        named = {"p_im": y_d[:, 0], "p_em": y_d[:, 1], "omega_t": y_d[:, 4]}
-        predicted = jnp.stack([named[n] if n in named else getattr(gas_d, n) for n in observed], 1)
+        state_d, _, gas_d = physics(y_d, data.t, theta, data.commands)
+        predicted = observed_signals(state_d, gas_d, observed, axis=1)
         misfit = (predicted - data.y) / data.scale[None, :]
         initial = [misfit[0]]
         if actuators:
@@ -377,7 +376,6 @@ def pinn_signals(fit: PinnFit, windows: Window, params: EngineParameters, names)
         gas = gas_flow_signals(
             state, commands.inputs(t, theta), theta, residual_gas=(y_w[:, 2], y_w[:, 3])
         )
-        named = {"p_im": state.p_im, "p_em": state.p_em, "omega_t": state.omega_t}
-        return jnp.stack([named[n] if n in named else getattr(gas, n) for n in names], axis=1)
+        return observed_signals(state, gas, names, axis=1)
 
     return jax.vmap(one)(y, windows.t, windows.commands)

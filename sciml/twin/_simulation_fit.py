@@ -92,6 +92,12 @@ def actuator_states(commands: sim.EngineCommands, t, params: EngineParameters):
     )
 
 
+def observed_signals(state: GasFlowState, gas, names, axis: int = 0) -> jax.Array:
+    """The signals ``names`` (states or gas-flow signals), stacked on ``axis``."""
+    named = {"p_im": state.p_im, "p_em": state.p_em, "omega_t": state.omega_t}
+    return jnp.stack([named[n] if n in named else getattr(gas, n) for n in names], axis=axis)
+
+
 def predict(rho, x0, window: Window, params: EngineParameters, observed, unknowns=UNKNOWNS):
     """Simulated measurements ``[M, S]`` of one window for log-factors ``rho`` and the
     nondimensional initial state ``x0 = (p_im/p_amb, p_em/p_amb, ω_t/1e4)``."""
@@ -110,8 +116,7 @@ def predict(rho, x0, window: Window, params: EngineParameters, observed, unknown
     def observe(t, state):
         state = GasFlowState(*state)
         gas = gas_flow_signals(state, window.commands.inputs(t, theta), theta)
-        named = {"p_im": state.p_im, "p_em": state.p_em, "omega_t": state.omega_t}
-        return jnp.stack([named[n] if n in named else getattr(gas, n) for n in observed])
+        return observed_signals(state, gas, observed)
 
     return jax.vmap(observe)(window.t, tuple(run.states))
 
