@@ -32,18 +32,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from physics.engines import (
-    UNKNOWNS,
-    EngineParameters,
-    GasFlowState,
-    gas_flow_rates,
-    gas_flow_signals,
-    residual_gas_map,
-    state_scale,
-    with_log_factors,
-)
+from physics.engines import UNKNOWNS, EngineParameters, with_log_factors
 from sciml.models import MLP
-from sciml.twin._actuator_operator import operator_states
+from sciml.twin._residuals import engine_physics, engine_residuals, known_actuators, rate_scale
 from sciml.twin._simulation_fit import Window, actuator_states, observed_signals
 
 VARIANTS = ("V0", "V1", "V1-exact")
@@ -119,7 +110,7 @@ class PinnFit:
         self.__dict__.update(fields)
 
 
-def _affine(windows: Window, observed) -> tuple[np.ndarray, np.ndarray]:
+def output_affine(windows: Window, observed) -> tuple[np.ndarray, np.ndarray]:
     """Centre and spread ``[W, 8]`` of every output: data statistics where measured."""
     count = windows.y.shape[0]
     centre = np.tile([PRIOR[n][0] for n in OUTPUTS], (count, 1))
@@ -133,7 +124,7 @@ def _affine(windows: Window, observed) -> tuple[np.ndarray, np.ndarray]:
     return centre, spread
 
 
-def _breakpoint_points(windows: Window, params, settings: PinnSettings, rng) -> np.ndarray:
+def breakpoint_points(windows: Window, params, count: int, halfwidth: float, rng) -> np.ndarray:
     """``[W, B]`` points within ±halfwidth of each command change inside each window."""
     per_window = []
     for w in range(windows.y.shape[0]):
@@ -141,14 +132,7 @@ def _breakpoint_points(windows: Window, params, settings: PinnSettings, rng) -> 
         t0, t1 = float(windows.t[w, 0]), float(windows.t[w, -1])
         jumps = np.asarray(commands.jump_times(params))
         jumps = np.unique(jumps[(jumps > t0) & (jumps < t1)])
-        points = [
-            np.clip(
-                j + rng.uniform(-1, 1, settings.breakpoint_points) * settings.breakpoint_halfwidth,
-                t0,
-                t1,
-            )
-            for j in jumps
-        ]
+        points = [np.clip(j + rng.uniform(-1, 1, count) * halfwidth, t0, t1) for j in jumps]
         per_window.append(np.concatenate(points) if points else np.zeros(0))
     size = max(1, max(len(p) for p in per_window))
     # Windows with fewer changes are padded with random points so the windows stack.
@@ -189,28 +173,22 @@ def fit_by_pinn(
     rng = np.random.default_rng(settings.seed)
     grid = t0[:, None] + np.arange(0.0, length.min() + 1e-9, 1.0 / settings.grid_rate)[None, :]
     n_random = round(settings.random_fraction * grid.shape[1])
-    fixed_points = np.concatenate([grid, _breakpoint_points(windows, params, settings, rng)], 1)
-    centre, spread = (jnp.asarray(a) for a in _affine(windows, observed))
-    scale = state_scale(params.p_amb)
-    rate_scale = jnp.asarray([scale.p_im, scale.p_em, scale.omega_t])
-    if actuators:
-        rate_scale = jnp.concatenate([rate_scale, jnp.asarray([scale.u_egr1] * 2 + [scale.u_vgt])])
+    near_jumps = breakpoint_points(
+        windows, params, settings.breakpoint_points, settings.breakpoint_halfwidth, rng
+    )
+    fixed_points = np.concatenate([grid, near_jumps], 1)
+    centre, spread = (jnp.asarray(a) for a in output_affine(windows, observed))
+    rates = rate_scale(params, actuators)
     model = StateNetworks(actuators, settings.width, settings.depth)
 
     @jax.jit
-    def known_actuators(t):
+    def known_at(t):
         if actuators:
             return jnp.zeros((*t.shape, 0), t.dtype)
-        if settings.variant == "V1-exact":
-            exact = lambda c, tw: jnp.stack(actuator_states(c, tw, params), axis=-1)
-            return jax.vmap(exact)(windows.commands, t)
-        egr, vgt = operators
-        learnt = lambda c, tw, start: jnp.concatenate(
-            [operator_states(egr, c, tw, start), operator_states(vgt, c, tw, start)], axis=-1
-        )
-        return jax.vmap(learnt)(windows.commands, t, windows.t[:, 0])
+        learnt = operators if settings.variant == "V1" else None
+        return known_actuators(windows, t, params, learnt)
 
-    data_actuators = known_actuators(windows.t)
+    data_actuators = known_at(windows.t)
 
     def states_at(net_params, w_centre, w_spread, t, w_t0, w_length, known):
         """Physical outputs and their time derivatives at times t [N] of one window; ``known``
@@ -224,30 +202,15 @@ def fit_by_pinn(
             y = jnp.concatenate([y, known], 1)
         return y, dy
 
-    def physics(y, t, theta, commands):
-        state = GasFlowState(y[:, 0], y[:, 1], y[:, 4], y[:, 5], y[:, 6], y[:, 7])
-        inputs = commands.inputs(t, theta)
-        gas = gas_flow_signals(state, inputs, theta, residual_gas=(y[:, 2], y[:, 3]))
-        return state, inputs, gas
-
     def window_loss(net_params, adaptive, rho, data: Window, w_centre, w_spread, points_and_known):
         theta = with_log_factors(params, unknowns, rho)
         w_t0, w_length = data.t[0], data.t[-1] - data.t[0]
         points, known, known_data = points_and_known
         y, dy = states_at(net_params, w_centre, w_spread, points, w_t0, w_length, known)
-        state, inputs, gas = physics(y, points, theta, data.commands)
-        rates = gas_flow_rates(state, inputs, gas, theta)
-        rates = jnp.stack([rates.p_im, rates.p_em, rates.omega_t, *rates[3:]], axis=1)
-        derivative = jnp.concatenate([dy[:, :2], dy[:, 4:5], dy[:, 5:]], axis=1)
-        ode = (derivative - rates[:, : derivative.shape[1]]) / rate_scale[None, :]
-        mapped = residual_gas_map(y[:, 2], y[:, 3], y[:, 0], y[:, 1], gas.W_f, gas.W_ei, theta)
-        algebraic = jnp.stack(
-            [(mapped.x_r - y[:, 2]) / w_spread[2], (mapped.T_1 - y[:, 3]) / w_spread[3]], 1
-        )
         y_d, _ = states_at(net_params, w_centre, w_spread, data.t, w_t0, w_length, known_data)
-        state_d, _, gas_d = physics(y_d, data.t, theta, data.commands)
-        predicted = observed_signals(state_d, gas_d, observed, axis=1)
-        misfit = (predicted - data.y) / data.scale[None, :]
+        ode, algebraic, misfit = engine_residuals(
+            y, dy, points, y_d, data, theta, w_spread, observed, rates
+        )
         initial = [misfit[0]]
         if actuators:
             exact = jnp.stack(actuator_states(data.commands, w_t0, params))
@@ -305,7 +268,7 @@ def fit_by_pinn(
         random = t0[:, None] + rng.uniform(0.0, 1.0, (count, n_random)) * length[:, None]
         t = jnp.asarray(np.concatenate([fixed_points, random], axis=1))
         # the actuator states at every point, once per draw (nothing to learn about them)
-        return t, known_actuators(t), data_actuators
+        return t, known_at(t), data_actuators
 
     points = draw_points()
     start = time.perf_counter()
@@ -351,7 +314,7 @@ def fit_by_pinn(
             lambda net, c, s, tw, w, known: states_at(
                 net, c, s, tw, w.t[0], w.t[-1] - w.t[0], known
             )[0]
-        )(trainable[0], centre, spread, t, windows, known_actuators(t))
+        )(trainable[0], centre, spread, t, windows, known_at(t))
 
     return PinnFit(
         theta=theta_of(np.asarray(trainable[1])),
@@ -372,10 +335,7 @@ def pinn_signals(fit: PinnFit, windows: Window, params: EngineParameters, names)
     y = fit.predict_states(windows.t)
 
     def one(y_w, t, commands):
-        state = GasFlowState(y_w[:, 0], y_w[:, 1], y_w[:, 4], y_w[:, 5], y_w[:, 6], y_w[:, 7])
-        gas = gas_flow_signals(
-            state, commands.inputs(t, theta), theta, residual_gas=(y_w[:, 2], y_w[:, 3])
-        )
+        state, _, gas = engine_physics(y_w, t, theta, commands)
         return observed_signals(state, gas, names, axis=1)
 
     return jax.vmap(one)(y, windows.t, windows.commands)
