@@ -123,5 +123,5 @@ def test_bad_input_is_refused(x64, lab, solver):
     solve, _, _ = solver
     with pytest.raises(ValueError, match="initial_factors needs 4 values"):
         solve(initial_factors=[1.0, 1.0])
-    with pytest.raises(ValueError, match="measurements .* differ"):
+    with pytest.raises(ValueError, match=r"measurements .* differ"):
         solve(measured_windows=jax.tree.map(lambda leaf: leaf[:1], solve.windows))

@@ -107,9 +107,11 @@ FAMILIES = {"staircase": staircase, "smooth": smooth, "excitation": excitation, 
 
 
 def initial_equilibrium(
-    commands: EngineCommands, params: EngineParameters, steps: int = 8
+    commands: EngineCommands, params: EngineParameters, steps: int = 32
 ) -> EngineState:
-    """The equilibrium of the first commands, by continuation from ``REFERENCE_INPUTS``."""
+    """The equilibrium of the first commands, by continuation from ``REFERENCE_INPUTS`` in
+    ``steps`` equal steps. On the WHTC start seconds 8 steps converged at 82 %, 32 at 97.5 %,
+    128 at 98.9 % (the rest: 30 mg, EGR 80 %, VGT 95 %, about 1150 rpm)."""
     start = jnp.asarray(REFERENCE_INPUTS)
     weights = jnp.linspace(0.0, 1.0, steps + 1)
     path = start[None, :] + weights[:, None] * (commands.values[0] - start)[None, :]

@@ -31,9 +31,9 @@ What the family gives (nominal parameters, measured on the whole cycle): λ_air 
 except on the three hardest tip-ins (at 476, 1342 and 1394 s; minimum 1.13, 0.07 % of the
 samples), so the whole cycle passes the envelope guard; judged from that trace, about 2 % of
 20 s windows (none of 60 s) fail it and are redrawn by :func:`generate_scenarios`. About 8 % of
-20 s windows are idle throughout (the cycle idles for 293 s). At about 17 % of the start seconds
-(low fuel, open VGT, 950-1200 rpm) the 8-step continuation of :func:`initial_equilibrium` ends
-on a non-physical root (ω_t < 0); such windows fail the guard too and are redrawn.
+20 s windows are idle throughout (the cycle idles for 293 s). At about 2.5 % of the start seconds
+(30 mg, EGR 80 %, VGT 95 %, about 1150 rpm) the continuation of :func:`initial_equilibrium` does
+not converge; such windows fail the guard too and are redrawn.
 """
 
 import csv

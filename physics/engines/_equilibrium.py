@@ -2,8 +2,9 @@ r"""Steady states of the engine model: damped Newton on (p_im, p_em, X_Oim, X_Oe
 
 At an equilibrium the actuators sit at their saturated commands, and the remaining five states
 solve :math:`f(x) = 0`. Newton runs on the nondimensional states (p/p_amb, X_O, ω_t/1e4) with a
-backtracking line search (Armijo, step halved up to ten times); far from a known point, continue
-along a path of inputs with :func:`equilibrium_path` rather than guessing.
+backtracking line search (Armijo, step halved up to ten times) that only accepts physical states
+(positive pressures and ω_t, oxygen fractions in [0, 1]); far from a known point, continue along
+a path of inputs with :func:`equilibrium_path` rather than guessing.
 """
 
 from typing import NamedTuple
@@ -84,14 +85,19 @@ def equilibrium(
     def norm(r):
         return jnp.where(jnp.all(jnp.isfinite(r)), jnp.max(jnp.abs(r)), jnp.inf)
 
+    def physical(z):
+        """Positive pressures and turbine speed, oxygen fractions in [0, 1]: the model has
+        roots outside this region (e.g. ω_t < 0) that Newton must not step into."""
+        return (z[0] > 0) & (z[1] > 0) & (z[4] > 0) & jnp.all((z[2:4] >= 0) & (z[2:4] <= 1))
+
     def newton(carry):
         z, r, it = carry
         step = jnp.linalg.solve(jax.jacfwd(residual)(z), -r)
         candidates = z[None, :] + STEP_FRACTIONS[:, None] * step[None, :]
-        norms = jax.vmap(lambda c: norm(residual(c)))(candidates)
+        norms = jax.vmap(lambda c: jnp.where(physical(c), norm(residual(c)), jnp.inf))(candidates)
         accept = norms <= (1.0 - ARMIJO * STEP_FRACTIONS) * norm(r)
         pick = jnp.where(jnp.any(accept), jnp.argmax(accept), jnp.argmin(norms))
-        z_new = candidates[pick]
+        z_new = jnp.where(jnp.isfinite(norms[pick]), candidates[pick], z)  # else stay
         return z_new, residual(z_new), it + 1
 
     z0 = (
