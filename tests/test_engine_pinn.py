@@ -1,6 +1,7 @@
 """The PINN identification of the digital twin and its actuator operators: exact targets, the
 operators' training and storage, the PINN variants' contracts and their command line."""
 
+import dataclasses
 import json
 from types import SimpleNamespace
 
@@ -22,6 +23,7 @@ from sciml.twin import (
     train_actuator_operator,
 )
 from sciml.twin._actuator_operator import SENSORS, actuator_data, branch_input, exact_states
+from sciml.twin._multi_stage import fit_multi_stage
 
 P = E.EngineParameters()
 
@@ -100,6 +102,30 @@ def test_pinn_runs_deterministically_and_predicts_every_signal(x64, windows, var
     signals = pinn_signals(first, windows, P, ("p_im", "W_egr", "T_em", "x_r"))
     assert signals.shape == (2, windows.t.shape[1], 4)
     assert bool(jnp.all(jnp.isfinite(signals)))
+
+
+def test_transfer_starts_from_the_source_and_stage_one_keeps_theta(x64, windows):
+    """Step 7's pieces: ``initial_networks`` replace the initialisation (window w takes source
+    network w mod 1 here), and ``freeze_theta`` keeps θ exactly at its start (its updates are
+    zero) while the networks move. At a rate of 1e-12 Adam moves each weight by at most about
+    1e-12 per step, so after 100 steps the networks equal the source's to 1e-9."""
+    observed = sim.OBSERVATION_SETS["O1"]
+    settings = PinnSettings(variant="V1-exact", steps=100, chunk=100, tolerance=0.0)
+    source = fit_by_pinn(windows, P, observed, settings, initial_factors=[1.2, 0.8, 1.1, 0.9])
+    first = jax.tree.map(lambda leaf: leaf[:1], source.networks)
+    still = dataclasses.replace(
+        settings, learning_rate=1e-12, final_learning_rate=1e-12, freeze_theta=True
+    )
+    start = np.exp(source.log_factors)
+    held = fit_by_pinn(windows, P, observed, still, initial_factors=start, initial_networks=first)
+    for leaf, given in zip(jax.tree.leaves(held.networks), jax.tree.leaves(first), strict=True):
+        np.testing.assert_allclose(leaf, np.repeat(given, 2, axis=0), atol=1e-9)
+    # θ enters as factors exp(ρ) and leaves as log(factors): equal to the last bit or two
+    np.testing.assert_allclose(held.log_factors, source.log_factors, rtol=1e-14)
+    staged = fit_multi_stage(windows, P, observed, source, stage1_steps=100, stage2_steps=200)
+    np.testing.assert_allclose(staged["stage1"].log_factors, source.log_factors, rtol=1e-14)
+    assert np.max(np.abs(staged["stage2"].log_factors - source.log_factors)) > 1e-6
+    assert staged["stage2"].steps <= 200 and staged["wall_seconds"] > 0
 
 
 def test_pinn_rejects_bad_settings(windows):

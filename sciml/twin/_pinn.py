@@ -77,6 +77,8 @@ class PinnSettings:
     breakpoint_points: int = 16
     breakpoint_halfwidth: float = 0.3
     seed: int = 0
+    theta_learning_rate: float | None = None  # θ's own constant rate (Step 7 stage 2)
+    freeze_theta: bool = False  # θ held at its start (Step 7 stage 1); no stopping rule
 
     def __post_init__(self):
         if self.variant not in VARIANTS:
@@ -154,11 +156,14 @@ def fit_by_pinn(
     unknowns=UNKNOWNS,
     truth: dict | None = None,
     operators=None,
+    initial_networks=None,
 ) -> PinnFit:
     """Fit ``unknowns`` to stacked ``windows`` with a PINN (see the module docstring).
 
     ``truth`` (parameter values) only adds the error history for time-to-accuracy curves;
-    ``operators`` are the trained actuator DeepONets ``(egr, vgt)`` that V1 needs.
+    ``operators`` are the trained actuator DeepONets ``(egr, vgt)`` that V1 needs;
+    ``initial_networks`` (``PinnFit.networks`` of a fit of the same variant) replace the random
+    initialisation, window w taking network ``w mod`` their count (transfer learning).
     """
     if settings.variant == "V1" and operators is None:
         raise ValueError("variant V1 needs the trained actuator operators (operators=(egr, vgt))")
@@ -234,6 +239,10 @@ def fit_by_pinn(
 
     keys = jax.random.split(jax.random.PRNGKey(settings.seed), count)
     nets = jax.vmap(lambda k: model.init(k, jnp.zeros((1, 1))))(keys)
+    if initial_networks is not None:
+        source = jax.tree.leaves(initial_networks)[0].shape[0]
+        pick = np.arange(count) % source
+        nets = jax.tree.map(lambda mine, given: jnp.asarray(given)[pick], nets, initial_networks)
     trainable = (nets, jnp.asarray(np.log(factors)))
     adaptive = jnp.ones((count, samples, len(observed)))
     schedule = optax.exponential_decay(
@@ -241,7 +250,16 @@ def fit_by_pinn(
         settings.steps,
         settings.final_learning_rate / settings.learning_rate,
     )
-    optimizer = optax.adam(schedule)
+    if settings.freeze_theta:
+        theta_update = optax.set_to_zero()
+    elif settings.theta_learning_rate is not None:
+        theta_update = optax.adam(settings.theta_learning_rate)
+    else:
+        theta_update = optax.adam(schedule)
+    optimizer = optax.multi_transform(
+        {"networks": optax.adam(schedule), "theta": theta_update},
+        lambda p: (jax.tree.map(lambda _: "networks", p[0]), "theta"),
+    )
     ascent = optax.chain(optax.adam(schedule), optax.scale(-1.0))
     state = (trainable, adaptive, optimizer.init(trainable), ascent.init(adaptive))
 
@@ -302,7 +320,7 @@ def fit_by_pinn(
         history.append(entry)
         change = np.max(np.abs(np.exp(rho - previous) - 1.0))
         previous = rho
-        if change < settings.tolerance:
+        if change < settings.tolerance and not settings.freeze_theta:
             break
     wall = time.perf_counter() - start
     trainable = state[0]
@@ -318,6 +336,7 @@ def fit_by_pinn(
 
     return PinnFit(
         theta=theta_of(np.asarray(trainable[1])),
+        networks=trainable[0],
         log_factors=np.asarray(trainable[1]),
         steps=done,
         loss=loss,
