@@ -191,8 +191,10 @@ def operators_table(rows: list[dict]) -> str:
             mse += f" (at the lowest training loss: {best.mean():.2e} ± {best.std():.1e})"
         walls = np.array([r["wall_seconds"] for r in runs])
         resolution = "x".join(str(n) for n in first["resolution"])
+        # by label: fno-w16 is not the FNO paper's network
         published, source = PUBLISHED.get(
-            (first["generator"], first["resolution"][0], first["model"]), (None, None)
+            (first["generator"], first["resolution"][0], first.get("label", first["model"])),
+            (None, None),
         )
         summary.append(
             {
