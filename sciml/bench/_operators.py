@@ -123,7 +123,9 @@ def _tasks(quick: bool) -> list[Task]:
     )
     tasks.append(Task("burgers1024-mgno", BURGERS_1024, "mgno", ("model=mgno", *burgers)))
     # DeepONet's network [100, 40, 40] / [1, 40, 40] (ReLU), full batch of 10,000 triplets,
-    # 50,000 Adam steps from 1e-3, here with cosine decay and the final parameters scored
+    # 50,000 Adam steps at a constant 1e-3 as published, scored at the final parameters and at
+    # the lowest logged training loss (DeepXDE's best model). A cosine decay gave 1.86e-6 mean
+    # test MSE at the final parameters (3 seeds, commit e594d2c); constant, 1.47e-6 at the best.
     antiderivative = (
         "model=deeponet",
         "train=10000",
@@ -134,7 +136,7 @@ def _tasks(quick: bool) -> list[Task]:
         "loss=mse",
         "normalize=false",
         "weight_decay=0",
-        "schedule=cosine",
+        "schedule=constant",
         "deeponet.points_per_sample=1",
     )
     tasks.append(Task("antiderivative-deeponet", ANTIDERIVATIVE, "deeponet", antiderivative))
