@@ -45,6 +45,7 @@ from sciml.twin._few_shot_body import (
     collocation_points,
     dropout_masks,
     features_at,
+    head_outputs,
 )
 from sciml.twin._pinn import output_affine
 from sciml.twin._residuals import data_misfit, known_actuators, physics_residuals, rate_scale
@@ -142,9 +143,9 @@ def few_shot_solver(
         """Residuals ``[R]`` of one window and, if asked, their Jacobians ``[R, 5(H+1)]``
         (head) and ``[R, P]`` (ρ)."""
         f_c, df_c, f_d = feats
-        yh_c = c[None, :HEADS] + s[None, :HEADS] * (f_c @ head.T)
+        yh_c = head_outputs(f_c, head, c, s)
         dyh_c = s[None, :HEADS] * (df_c @ head.T)
-        yh_d = c[None, :HEADS] + s[None, :HEADS] * (f_d @ head.T)
+        yh_d = head_outputs(f_d, head, c, s)
 
         def at_point(yh, dyh, rho, t, kn):
             theta = with_log_factors(params, unknowns, rho)
@@ -275,7 +276,7 @@ def few_shot_solver(
         def one(data, tw, head, c, s, kn):
             phi, _ = features_at(body, pretrained.body, tw, data.t[0], length, mask)
             f = jnp.concatenate([phi, jnp.ones((tw.shape[0], 1))], 1)
-            y = c[None, :HEADS] + s[None, :HEADS] * (f @ head.T)
+            y = head_outputs(f, head, c, s)
             return jnp.concatenate([y, kn], 1)
 
         return jax.vmap(one)(windows, t, heads, centre, spread, actuators)

@@ -31,7 +31,7 @@ import optax
 
 from pdes import engines as sim
 from physics.engines import UNKNOWNS, EngineParameters, with_log_factors
-from sciml.twin._pinn import breakpoint_points, output_affine
+from sciml.twin._pinn import check_budget, fixed_collocation, output_affine
 from sciml.twin._residuals import engine_residuals, known_actuators, rate_scale
 from sciml.twin._simulation_fit import Window, cut_window
 
@@ -61,10 +61,7 @@ class FewShotSettings:
     def __post_init__(self):
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.steps < self.chunk or self.chunk < 1:
-            raise ValueError(
-                f"need steps >= chunk >= 1, got steps={self.steps}, chunk={self.chunk}"
-            )
+        check_budget(self.steps, self.chunk)
 
 
 class Body(nn.Module):
@@ -105,14 +102,15 @@ def dropout_masks(key: jax.Array, count: int, settings: FewShotSettings) -> jax.
 
 def collocation_points(windows: Window, params, settings: FewShotSettings) -> np.ndarray:
     """``[W, N]``: the uniform grid at ``grid_rate`` and points around every command change."""
-    t0 = np.asarray(windows.t[:, 0])
-    length = float(np.min(np.asarray(windows.t[:, -1]) - t0))
-    grid = t0[:, None] + np.arange(0.0, length + 1e-9, 1.0 / settings.grid_rate)[None, :]
     rng = np.random.default_rng(settings.seed)
-    near = breakpoint_points(
-        windows, params, settings.breakpoint_points, settings.breakpoint_halfwidth, rng
+    return fixed_collocation(
+        windows,
+        params,
+        settings.grid_rate,
+        settings.breakpoint_points,
+        settings.breakpoint_halfwidth,
+        rng,
     )
-    return np.concatenate([grid, near], axis=1)
 
 
 def features_at(body: Body, body_params, t, t0, length, mask):
@@ -121,9 +119,14 @@ def features_at(body: Body, body_params, t, t0, length, mask):
     return jax.jvp(lambda s: body.apply(body_params, s, mask), (t_hat,), (jnp.ones_like(t_hat),))
 
 
+def head_outputs(features, head, centre, spread, bias=0.0):
+    """``y = c + s ⊙ (head · features + bias)`` ``[N, 5]`` for features ``[N, F]``."""
+    return centre[None, :HEADS] + spread[None, :HEADS] * (features @ head.T + bias)
+
+
 def _outputs(phi, dphi, head, bias, centre, spread, known, length):
     """States ``[N, 8]`` and their derivatives ``[N, 5]`` from features and a linear head."""
-    y = centre[None, :HEADS] + spread[None, :HEADS] * (phi @ head.T + bias[None, :])
+    y = head_outputs(phi, head, centre, spread, bias[None, :])
     dy = spread[None, :HEADS] * (dphi @ head.T) * 2.0 / length
     return jnp.concatenate([y, known], axis=1), dy
 

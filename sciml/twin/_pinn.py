@@ -83,10 +83,13 @@ class PinnSettings:
     def __post_init__(self):
         if self.variant not in VARIANTS:
             raise ValueError(f"unknown PINN variant {self.variant!r}; choose from {VARIANTS}")
-        if self.steps < self.chunk or self.chunk < 1:
-            raise ValueError(
-                f"need steps >= chunk >= 1, got steps={self.steps}, chunk={self.chunk}"
-            )
+        check_budget(self.steps, self.chunk)
+
+
+def check_budget(steps: int, chunk: int) -> None:
+    """Refuse a step budget smaller than one compiled chunk of steps."""
+    if steps < chunk or chunk < 1:
+        raise ValueError(f"need steps >= chunk >= 1, got steps={steps}, chunk={chunk}")
 
 
 class StateNetworks(nn.Module):
@@ -124,6 +127,16 @@ def output_affine(windows: Window, observed) -> tuple[np.ndarray, np.ndarray]:
             centre[:, j] = y.mean(axis=1)
             spread[:, j] = np.maximum(y.std(axis=1), MIN_SPREAD * np.abs(centre[:, j]))
     return centre, spread
+
+
+def fixed_collocation(windows: Window, params, rate: float, count: int, halfwidth: float, rng):
+    """``[W, N]``: the uniform grid at ``rate`` (Hz) from each window's start, and ``count``
+    points within ±``halfwidth`` of every command change (:func:`breakpoint_points`)."""
+    t0 = np.asarray(windows.t[:, 0])
+    length = float(np.min(np.asarray(windows.t[:, -1]) - t0))
+    grid = t0[:, None] + np.arange(0.0, length + 1e-9, 1.0 / rate)[None, :]
+    near = breakpoint_points(windows, params, count, halfwidth, rng)
+    return np.concatenate([grid, near], axis=1)
 
 
 def breakpoint_points(windows: Window, params, count: int, halfwidth: float, rng) -> np.ndarray:
@@ -176,12 +189,16 @@ def fit_by_pinn(
     t0 = np.asarray(windows.t[:, 0])
     length = np.asarray(windows.t[:, -1]) - t0
     rng = np.random.default_rng(settings.seed)
-    grid = t0[:, None] + np.arange(0.0, length.min() + 1e-9, 1.0 / settings.grid_rate)[None, :]
-    n_random = round(settings.random_fraction * grid.shape[1])
-    near_jumps = breakpoint_points(
-        windows, params, settings.breakpoint_points, settings.breakpoint_halfwidth, rng
+    grid_size = np.arange(0.0, length.min() + 1e-9, 1.0 / settings.grid_rate).size
+    n_random = round(settings.random_fraction * grid_size)
+    fixed_points = fixed_collocation(
+        windows,
+        params,
+        settings.grid_rate,
+        settings.breakpoint_points,
+        settings.breakpoint_halfwidth,
+        rng,
     )
-    fixed_points = np.concatenate([grid, near_jumps], 1)
     centre, spread = (jnp.asarray(a) for a in output_affine(windows, observed))
     rates = rate_scale(params, actuators)
     model = StateNetworks(actuators, settings.width, settings.depth)
