@@ -17,8 +17,9 @@ Sub-commands (each has ``--help``):
 - ``sciml twin simulate (--family F --n N | --commands FILE.csv | --step-tests) --out DIR``:
   simulate the mean-value diesel engine model (scenario files, figures), or check it against
   the LiU VGT step experiments; ``sciml twin fit FILES --observe O1 --noise 0.03``: identify
-  the unknown parameters with uncertainty; ``sciml twin monitor FILES``: health factors and
-  fault verdicts (:mod:`sciml.twin`).
+  the unknown parameters with uncertainty (``--method`` simulation, pinn-v0/v1-exact/v1,
+  few-shot with a body of ``sciml twin pretrain``, multi-stage from a pinn run); ``sciml twin
+  monitor FILES``: health factors and fault verdicts (:mod:`sciml.twin`).
 - ``sciml problems``: the problem catalogue with default parameters.
 - ``sciml report``: regenerate the README tables from committed result rows.
 
@@ -207,6 +208,9 @@ def _twin_fit(args) -> None:
         initial_factors=factors,
         steps=args.steps,
         operators=args.operators,
+        body=args.body,
+        source=args.source,
+        surrogates=args.surrogates,
     )
     errors = summary.get("error_percent", {})
     for name, value in summary["theta"].items():
@@ -216,9 +220,49 @@ def _twin_fit(args) -> None:
         print(f"{name:9s} {value:.6g}{spread}{error}")
     check = summary["identifiability"]
     print(f"identifiability: condition number {check['condition_number']:.3g} of S")
+    kind = "Adam" if summary["method"].startswith(("pinn", "multi")) else "Levenberg-Marquardt"
     print(
-        f"{summary['windows']} window(s), {summary['steps']} Levenberg-Marquardt steps, "
+        f"{summary['windows']} window(s), {summary['steps']} {kind} steps, "
         f"{summary['wall_seconds']:.1f} s; run directory {out}"
+    )
+
+
+def _twin_surrogates(args) -> None:
+    from sciml.twin import train_formula_surrogates
+
+    metrics = train_formula_surrogates(
+        Path(args.out), noise=args.noise, points=args.points, steps=args.steps, seed=args.seed
+    )
+    for name, m in metrics.items():
+        print(
+            f"{name:8s} ({', '.join(m['inputs'])}): rel L2 {m['rel_l2_test']:.3g} held out, "
+            f"{m['train_seconds']:.0f} s"
+        )
+    print(f"surrogates in {args.out}; use them with sciml twin fit --method pinn-v2")
+
+
+def _twin_pretrain(args) -> None:
+    from sciml.twin import pretrain_body
+
+    meta = pretrain_body(
+        Path(args.out),
+        cycle=args.cycle,
+        family=args.family,
+        scenarios=args.scenarios,
+        window=args.window,
+        observe=args.observe,
+        steps=args.steps,
+        width=args.width,
+        depth=args.depth,
+        grid_rate=args.grid_rate,
+        dropout=args.dropout,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
+    print(
+        f"body pre-trained on {meta['lab_windows']} lab windows ({meta['scenarios']} scenarios), "
+        f"final loss {meta['final_loss']:.3g}, {meta['offline_seconds']:.0f} s offline; "
+        f"use it with sciml twin fit --method few-shot --body {args.out}"
     )
 
 
@@ -313,7 +357,12 @@ def parser() -> argparse.ArgumentParser:
     pinn.set_defaults(run=_pinn)
 
     bench = sub.add_parser("bench", help="run a benchmark suite")
-    bench.add_argument("suite", help="convergence | laplacian | references | pinn | operators")
+    bench.add_argument(
+        "suite",
+        help="convergence | laplacian | references | pinn | operators | operator_scaling | "
+        "emulators | emulator_scaling | twin | twin_steps | twin_health | twin_pinn | "
+        "twin_actuators | twin_surrogates",
+    )
     bench.add_argument("--quick", action="store_true", help="smaller, faster setting")
     bench.add_argument("--out", help="run directory (default: runs/bench/SUITE)")
     bench.add_argument(
@@ -400,15 +449,47 @@ def parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--method",
         default="simulation",
-        help="simulation (default) | pinn-v0 | pinn-v1-exact | pinn-v1",
+        help="simulation (default) | pinn-v0 | pinn-v1-exact | pinn-v1 | pinn-v2 | few-shot | "
+        "multi-stage",
     )
-    fit.add_argument("--steps", type=int, default=50_000, help="PINN Adam steps (default 50000)")
+    fit.add_argument(
+        "--steps", type=int, help="Adam steps: PINN (50000) or multi-stage stage 2 (5000)"
+    )
     fit.add_argument("--operators", help="folder of the actuator DeepONets (pinn-v1)")
+    fit.add_argument("--surrogates", help="folder of the formula surrogates (pinn-v2)")
+    fit.add_argument("--body", help="few-shot: folder of sciml twin pretrain")
+    fit.add_argument("--source", help="multi-stage: run directory of a pinn-* fit")
     fit.add_argument(
         "--start", help="initial factors on the nominal unknowns, e.g. 1.3,0.7,1.2,0.8"
     )
     fit.add_argument("--out", default="runs/twin/fit", help="run directory")
     fit.set_defaults(run=_twin_fit)
+    lab = twin_sub.add_parser(
+        "pretrain", help="simulate lab runs and pre-train the few-shot body (Step 8)"
+    )
+    lab.add_argument("cycle", nargs="?", help="a scenario .h5 or measurement .csv: its commands")
+    lab.add_argument("--family", default="staircase", help="new commands when no cycle is given")
+    lab.add_argument("--scenarios", type=int, default=8, help="lab runs (default 8)")
+    lab.add_argument("--window", type=float, default=10.0, help="window length, s (10)")
+    lab.add_argument("--observe", default="O1", help="observation set O1-O4 (default O1)")
+    lab.add_argument("--steps", type=int, default=20_000, help="Adam steps (default 20000)")
+    lab.add_argument("--width", type=int, default=64, help="body width (default 64)")
+    lab.add_argument("--depth", type=int, default=4, help="body hidden layers (default 4)")
+    lab.add_argument("--grid-rate", type=float, default=50.0, help="collocation Hz (50)")
+    lab.add_argument("--dropout", type=float, default=0.0, help="MC-dropout rate (0: off)")
+    lab.add_argument("--seed", type=int, default=1000, help="lab seed (default 1000)")
+    lab.add_argument("--out", default="runs/twin/body", help="output directory")
+    lab.add_argument("--quiet", action="store_true", help="no progress bar")
+    lab.set_defaults(run=_twin_pretrain)
+    formulae = twin_sub.add_parser(
+        "surrogates", help="train the surrogates of the six empirical formulae (Step 4b)"
+    )
+    formulae.add_argument("--noise", type=float, default=0.0, help="target noise / std (0)")
+    formulae.add_argument("--points", type=int, default=20_000, help="hypercube points (20000)")
+    formulae.add_argument("--steps", type=int, default=20_000, help="Adam steps (20000)")
+    formulae.add_argument("--seed", type=int, default=0)
+    formulae.add_argument("--out", default="runs/twin/surrogates", help="output directory")
+    formulae.set_defaults(run=_twin_surrogates)
     watch = twin_sub.add_parser("monitor", help="health factors of field windows, with verdicts")
     _measured_windows_arguments(watch)
     watch.add_argument(

@@ -35,6 +35,7 @@ from physics.engines._cylinder import (
 )
 from physics.engines._egr import EgrFlow, egr_valve
 from physics.engines._equilibrium import Equilibrium, equilibrium, equilibrium_path
+from physics.engines._formulae import FORMULA_INPUTS, Formulae, published_formulae
 from physics.engines._model import (
     EngineSignals,
     GasFlowSignals,
@@ -64,6 +65,7 @@ from physics.engines._turbine import TurbineFlow, turbine
 
 __all__ = [
     "FIXED_POINT_ITERATIONS",
+    "FORMULA_INPUTS",
     "UNKNOWNS",
     "CompressorFlow",
     "CylinderFlows",
@@ -75,6 +77,7 @@ __all__ = [
     "EngineSignals",
     "EngineState",
     "Equilibrium",
+    "Formulae",
     "GasFlowSignals",
     "GasFlowState",
     "TurbineFlow",
@@ -96,6 +99,7 @@ __all__ = [
     "gas_flow_signals",
     "gas_flow_state",
     "lag_response",
+    "published_formulae",
     "residual_gas_map",
     "safe_sqrt",
     "saturate_actuator_commands",

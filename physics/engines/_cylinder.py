@@ -6,6 +6,7 @@ r"""Cylinder: gas and fuel flows, oxygen, brake torque (Wahlström–Eriksson 20
     W_f = 10^{-6} u_\delta n_e n_{cyl}/120,\quad W_{eo} = W_f + W_{ei}.
 """
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import jax.numpy as jnp
@@ -26,10 +27,21 @@ def saturate_speed_fuel(n_e: ArrayLike, u_delta: ArrayLike) -> tuple[Array, Arra
     return jnp.clip(n_e, 500.0, 2000.0), jnp.clip(u_delta, 1.0, 250.0)
 
 
+def volumetric_efficiency(p_im: ArrayLike, n_e: ArrayLike, params: EngineParameters) -> Array:
+    """The empirical η_vol(p_im, n_e) (n_e saturated, in rpm)."""
+    return params.c_vol1 * jnp.sqrt(p_im) + params.c_vol2 * jnp.sqrt(n_e) + params.c_vol3
+
+
 def cylinder_flows(
-    p_im: ArrayLike, n_e: ArrayLike, u_delta: ArrayLike, params: EngineParameters
+    p_im: ArrayLike,
+    n_e: ArrayLike,
+    u_delta: ArrayLike,
+    params: EngineParameters,
+    eta_vol: Callable | None = None,
 ) -> CylinderFlows:
     """Air flow into the cylinders and fuel flow (kg/s); n_e in rpm, u_δ in mg/cycle/cylinder.
+
+    ``eta_vol(p_im, n_e)`` replaces the empirical formula (a surrogate, :mod:`._formulae`).
 
     Example:
         >>> f = cylinder_flows(156530.169403718, 1500.0, 110.976447879888, EngineParameters())
@@ -38,7 +50,7 @@ def cylinder_flows(
     """
     p = params
     n_e, u_delta = saturate_speed_fuel(n_e, u_delta)
-    eta_vol = p.c_vol1 * jnp.sqrt(p_im) + p.c_vol2 * jnp.sqrt(n_e) + p.c_vol3
+    eta_vol = volumetric_efficiency(p_im, n_e, p) if eta_vol is None else eta_vol(p_im, n_e)
     W_ei = eta_vol * p_im * n_e * p.V_d / (120.0 * p.R_a * p.T_im)
     W_f = 1e-6 * u_delta * n_e * p.n_cyl / 120.0
     return CylinderFlows(eta_vol, W_ei, W_f, W_f + W_ei)

@@ -11,6 +11,7 @@ r"""EGR valve flow (Wahlström–Eriksson 2011, §4.5).
 The flow cannot reverse: for :math:`p_{im} \ge p_{em}`, :math:`\Psi_{egr} = 0`.
 """
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import jax.numpy as jnp
@@ -26,10 +27,25 @@ class EgrFlow(NamedTuple):
     W_egr: Array
 
 
+def egr_area_fraction(u_egr: ArrayLike, params: EngineParameters) -> Array:
+    """The empirical effective-area fraction f_egr(ũ_egr) (position in %)."""
+    p = params
+    knee = -p.c_egr2 / (2.0 * p.c_egr1)
+    u = jnp.minimum(u_egr, knee)
+    return jnp.maximum(0.0, p.c_egr1 * u**2 + p.c_egr2 * u + p.c_egr3)
+
+
 def egr_valve(
-    u_egr: ArrayLike, p_im: ArrayLike, p_em: ArrayLike, T_em: ArrayLike, params: EngineParameters
+    u_egr: ArrayLike,
+    p_im: ArrayLike,
+    p_em: ArrayLike,
+    T_em: ArrayLike,
+    params: EngineParameters,
+    f_egr: Callable | None = None,
 ) -> EgrFlow:
     """Mass flow (kg/s) through the EGR valve at actuator position ``u_egr`` (%).
+
+    ``f_egr(ũ_egr)`` replaces the empirical area fraction (a surrogate, :mod:`._formulae`).
 
     Example:
         >>> g = egr_valve(80.06, 1.5e5, 1.6e5, 720.0, EngineParameters())
@@ -37,9 +53,7 @@ def egr_valve(
         0.7118
     """
     p = params
-    knee = -p.c_egr2 / (2.0 * p.c_egr1)
-    u = jnp.minimum(u_egr, knee)
-    f_egr = jnp.maximum(0.0, p.c_egr1 * u**2 + p.c_egr2 * u + p.c_egr3)
+    f_egr = egr_area_fraction(u_egr, p) if f_egr is None else f_egr(u_egr)
     Pi_egr = jnp.clip(p_im / p_em, p.PI_egropt, 1.0)
     Psi_egr = 1.0 - ((1.0 - Pi_egr) / (1.0 - p.PI_egropt) - 1.0) ** 2
     W_egr = p.A_egrmax * f_egr * p_em * Psi_egr / jnp.sqrt(T_em * p.R_e)

@@ -27,6 +27,7 @@ from physics.engines._cylinder import (
     cylinder_oxygen,
 )
 from physics.engines._egr import egr_valve
+from physics.engines._formulae import Formulae
 from physics.engines._parameters import EngineParameters
 from physics.engines._state import EngineInputs, EngineState, GasFlowState, gas_flow_state
 from physics.engines._temperature import (
@@ -86,12 +87,14 @@ def gas_flow_signals(
     iterations: int = FIXED_POINT_ITERATIONS,
     implicit: bool = False,
     residual_gas: tuple[ArrayLike, ArrayLike] | None = None,
+    formulae: Formulae | None = None,
 ) -> GasFlowSignals:
     """All gas-flow signals at one state (x_r/T_1 solved, see :func:`cylinder_temperature`).
 
     ``residual_gas=(x_r, T_1)`` takes the pair as given instead of solving the fixed point (a
     PINN's network outputs, whose algebraic residual :func:`residual_gas_map` measures); T_e is
-    then the one of that pair.
+    then the one of that pair. ``formulae`` (:class:`Formulae`, e.g. neural surrogates) replace
+    the six empirical formulae.
 
     Example:
         >>> s = GasFlowState(156530.169403718, 162544.519591941, 6598.24892268606,
@@ -101,7 +104,8 @@ def gas_flow_signals(
         0.2627
     """
     p = params
-    flows = cylinder_flows(state.p_im, inputs.n_e, inputs.u_delta, p)
+    f = Formulae(*[None] * len(Formulae._fields)) if formulae is None else formulae
+    flows = cylinder_flows(state.p_im, inputs.n_e, inputs.u_delta, p, f.eta_vol)
     if residual_gas is None:
         cyl = cylinder_temperature(
             state.p_im,
@@ -118,9 +122,9 @@ def gas_flow_signals(
         cyl = CylinderTemperature(jnp.asarray(x_r), jnp.asarray(T_1), mapped.T_e)
     T_em = exhaust_manifold_temperature(cyl.T_e, flows.W_eo, p)
     u_egr = egr_position(state.u_egr1, state.u_egr2, p)
-    egr = egr_valve(u_egr, state.p_im, state.p_em, T_em, p)
-    tur = turbine(state.u_vgt, state.p_em, T_em, state.omega_t, p)
-    com = compressor(state.p_im, state.omega_t, p)
+    egr = egr_valve(u_egr, state.p_im, state.p_em, T_em, p, f.f_egr)
+    tur = turbine(state.u_vgt, state.p_em, T_em, state.omega_t, p, f.F_vgt, f.eta_tm)
+    com = compressor(state.p_im, state.omega_t, p, f.Phi_c, f.eta_c)
     x_egr = jnp.minimum(egr.W_egr / (com.W_c + egr.W_egr), 0.9)
     return GasFlowSignals(
         flows.eta_vol,

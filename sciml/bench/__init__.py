@@ -19,6 +19,7 @@ from sciml.bench._twin import health_rows, health_table, step_test_rows, twin_ro
 from sciml.bench._twin_actuators import twin_actuator_rows, twin_actuator_table
 from sciml.bench._twin_pinn import task_names as twin_pinn_tasks
 from sciml.bench._twin_pinn import twin_pinn_rows, twin_pinn_table
+from sciml.bench._twin_surrogates import twin_surrogate_rows, twin_surrogate_table
 from sciml.twin import step_test_table
 
 
@@ -42,6 +43,7 @@ SUITES = {
     "twin_health": health_rows,
     "twin_pinn": twin_pinn_rows,
     "twin_actuators": twin_actuator_rows,
+    "twin_surrogates": twin_surrogate_rows,
 }
 
 
@@ -83,6 +85,8 @@ def table(suite: str, rows: list[dict]) -> str:
         return twin_pinn_table(rows)
     if suite == "twin_actuators":
         return twin_actuator_table(rows)
+    if suite == "twin_surrogates":
+        return twin_surrogate_table(rows)
     if suite == "twin_steps":
         return step_test_table(rows)
     if suite == "peers":

@@ -15,16 +15,21 @@ from types import SimpleNamespace
 import jax
 import jax.numpy as jnp
 import numpy as np
+from matplotlib.figure import Figure
 
 from pdes import engines as sim
 from physics.engines import UNKNOWNS, EngineParameters
+from sciml import _io
 from sciml.twin._simulate import step_tests
-from sciml.twin._simulation_fit import cut_window, fit_by_simulation
+from sciml.twin._simulation_fit import cut_window, fit_by_simulation, predict
 
 SCENARIO = {"family": "staircase", "seed": 0, "duration": 20.0, "window": 10.0}
 OBSERVATION_SETS = ("O1", "O2")
 NOISE_LEVELS = (0.0, 0.01, 0.03)
 SEEDS = (0, 1, 2)
+EXAMPLE = ("O1", 0.01, 0)
+"""The fit drawn in figure F2: observation set, noise level, seed."""
+F2_SIGNALS = ("p_im", "p_em", "omega_t", "x_r", "T_em", "W_egr")
 
 
 def twin_rows(quick: bool = False, out=None, only=None) -> list[dict]:
@@ -54,6 +59,9 @@ def twin_rows(quick: bool = False, out=None, only=None) -> list[dict]:
                     fit = fit_by_simulation(stacked, params, observed, initial_factors=factors)
                     wall = time.perf_counter() - start
                     errors = {n: 100 * abs(fit.theta[n] / getattr(params, n) - 1) for n in UNKNOWNS}
+                    if out is not None and (observe, noise, seed) == EXAMPLE:
+                        figure = Path(out).parent / "figures" / "F2_example_window.png"
+                        example_figure(figure, scenario, stacked, fit, params, observed, noise)
                     rows.append(
                         {
                             "suite": "twin",
@@ -74,7 +82,82 @@ def twin_rows(quick: bool = False, out=None, only=None) -> list[dict]:
                             "wall_seconds": round(wall, 2),
                         }
                     )
+    if out is not None:
+        noise_figure(Path(out).parent / "figures" / "F4_noise.png", rows)
     return rows
+
+
+def example_figure(path: Path, scenario, windows, fit, params, observed, noise) -> None:
+    """F2: the commands; measured samples, truth and the fitted model of p_im, p_em, ω_t; truth
+    and prediction of the unmeasured x_r, T_em, W_egr; over every window of the scenario."""
+    a = scenario["arrays"]
+    t_true = np.asarray(a["t-coordinate"])
+    truth = {n: a["states"][:, sim.STATES.index(n)] for n in sim.STATES}
+    truth |= {n: a["signals"][:, sim.SIGNALS.index(n)] for n in sim.SIGNALS}
+    rho = jnp.asarray(fit.log_factors)
+    fig = Figure(figsize=(12, 6.5), layout="constrained")
+    axes = np.array(fig.subplots(2, 4, sharex=True)).ravel()
+    times = np.asarray(a["command-times"])
+    values = np.asarray(a["command-values"])
+    axes[0].step(times, values[:, 0] / 10.0, where="post", label="n_e / 10 rpm")
+    axes[0].step(times, values[:, 1], where="post", label="u_delta mg")
+    axes[4].step(times, values[:, 2], where="post", label="u_egr %")
+    axes[4].step(times, values[:, 3], where="post", label="u_vgt %")
+    axes[0].set_title("commands", fontsize=9)
+    axes[4].set_title("actuator commands", fontsize=9)
+    for i in range(windows.t.shape[0]):
+        keep = (t_true >= float(windows.t[i, 0]) - 1e-9) & (
+            t_true <= float(windows.t[i, -1]) + 1e-9
+        )
+        one = jax.tree.map(lambda leaf, i=i: leaf[i], windows)
+        dense = one._replace(t=jnp.asarray(t_true[keep]))  # predict reads times and commands
+        predicted = np.asarray(
+            predict(rho, jnp.asarray(fit.initial_states[i]), dense, params, F2_SIGNALS)
+        )
+        for j, name in enumerate(F2_SIGNALS):
+            ax = axes[(1, 2, 3, 5, 6, 7)[j]]
+            first = i == 0
+            ax.plot(t_true[keep], truth[name][keep], "k-", lw=1.0, label="truth" if first else None)
+            ax.plot(t_true[keep], predicted[:, j], "C1--", lw=1.2,
+                    label="fitted model" if first else None)  # fmt: skip
+            if name in observed:
+                measured = np.asarray(windows.y[i, :, observed.index(name)])
+                label = f"measured ({noise:.0%})" if first else None
+                ax.plot(np.asarray(windows.t[i]), measured, "C0.", ms=3, label=label)
+            ax.set_title(name + ("" if name in observed else " (not measured)"), fontsize=9)
+    for ax in axes:
+        ax.legend(fontsize=7)
+    for ax in axes[4:]:
+        ax.set_xlabel("t (s)")
+    fig.suptitle("F2: a field scenario and the differentiable-simulation fit", fontsize=10)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _io.atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
+
+
+def noise_figure(path: Path, rows: list[dict]) -> None:
+    """F4: parameter error % (mean over seeds, bars: min to max) against noise, per
+    observation set and unknown."""
+    sets = sorted({r["observe"] for r in rows})
+    fig = Figure(figsize=(4.5 * len(sets), 4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(sets), sharey=True))
+    for ax, observe in zip(axes, sets, strict=True):
+        mine = [r for r in rows if r["observe"] == observe]
+        levels = sorted({r["noise"] for r in mine})
+        for name in UNKNOWNS:
+            errors = [[r["error_percent"][name] for r in mine if r["noise"] == n] for n in levels]
+            mean = np.array([np.mean(e) for e in errors])
+            low = mean - np.array([np.min(e) for e in errors])
+            high = np.array([np.max(e) for e in errors]) - mean
+            x = 100 * np.array(levels)
+            ax.errorbar(x, mean, yerr=[low, high], fmt="o-", capsize=3, label=name)
+        ax.set_yscale("symlog", linthresh=1e-3)
+        ax.set_xlabel("noise, % of each signal's std")
+        ax.set_title(f"{observe}: {', '.join(sim.OBSERVATION_SETS[observe])}", fontsize=9)
+    axes[0].set_ylabel("parameter error %")
+    axes[0].legend(fontsize=8)
+    fig.suptitle("F4: differentiable-simulation identification against noise", fontsize=10)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _io.atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
 
 
 def step_test_rows(quick: bool = False, out=None, only=None) -> list[dict]:
@@ -112,17 +195,28 @@ def twin_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-HEALTH_CASES = {
-    # id: (fault description, parameter factors of the field engine, estimated unknowns)
-    "H0": ("none", {}, UNKNOWNS),
-    "H1": ("compressor efficiency x0.90", {"eta_cmax": 0.90}, (*UNKNOWNS, "eta_cmax")),
-    "H1-aliased": ("compressor efficiency x0.90, eta_cmax not estimated", {"eta_cmax": 0.90},
-                   UNKNOWNS),
-    "H2": ("fouled EGR valve x0.80", {"A_egrmax": 0.80}, UNKNOWNS),
-    "H3": ("VGT fouling x0.90", {"A_vgtmax": 0.90}, UNKNOWNS),
-    "H4": ("exhaust heat loss x0.80", {"h_tot": 0.80}, UNKNOWNS),
-    "H5": ("EGR x0.80 and VGT x0.90", {"A_egrmax": 0.80, "A_vgtmax": 0.90}, UNKNOWNS),
-}  # fmt: skip
+def _health_cases() -> dict:
+    """Step 10's cases at every level: id -> (fault, field factors, estimated unknowns)."""
+    cases = {"H0": ("none", {}, UNKNOWNS)}
+    for k in (0.95, 0.90, 0.85):
+        cases[f"H1-{k:.2f}"] = (f"compressor efficiency x{k:.2f}", {"eta_cmax": k},
+                                (*UNKNOWNS, "eta_cmax"))  # fmt: skip
+    # θ alone under the H1 fault: how much of it aliases into the four unknowns
+    cases["H1-0.90-aliased"] = ("compressor efficiency x0.90, eta_cmax not estimated",
+                                {"eta_cmax": 0.90}, UNKNOWNS)  # fmt: skip
+    for k in (0.9, 0.8, 0.6):
+        cases[f"H2-{k:.2f}"] = (f"fouled EGR valve x{k:.2f}", {"A_egrmax": k}, UNKNOWNS)
+    for k in (0.95, 0.90, 0.80):
+        cases[f"H3-{k:.2f}"] = (f"VGT fouling x{k:.2f}", {"A_vgtmax": k}, UNKNOWNS)
+    for name, label, levels in (("h_tot", "exhaust heat loss", (0.8, 1.2)),
+                                ("eta_sc", "combustion drift", (0.95, 1.05))):  # fmt: skip
+        for k in levels:
+            cases[f"H4-{name}-{k:.2f}"] = (f"{label} x{k:.2f}", {name: k}, UNKNOWNS)
+    cases["H5"] = ("EGR x0.80 and VGT x0.90", {"A_egrmax": 0.80, "A_vgtmax": 0.90}, UNKNOWNS)
+    return cases
+
+
+HEALTH_CASES = _health_cases()
 HEALTH_FIELD = {"family": "staircase", "seed": 7, "duration": 20.0, "window": 10.0,
                 "observe": "O1", "noise": 0.01}  # fmt: skip
 
@@ -134,7 +228,7 @@ def health_rows(quick: bool = False, out=None, only=None) -> list[dict]:
 
     nominal = EngineParameters()
     f = HEALTH_FIELD
-    cases = dict(list(HEALTH_CASES.items())[:2]) if quick else HEALTH_CASES
+    cases = {k: HEALTH_CASES[k] for k in ("H0", "H1-0.90")} if quick else HEALTH_CASES
     observed = sim.OBSERVATION_SETS[f["observe"]]
     rows = []
     with jax.enable_x64(True):
@@ -171,19 +265,57 @@ def health_rows(quick: bool = False, out=None, only=None) -> list[dict]:
                         "wall_seconds": round(wall, 2),
                     }
                 )
+    if out is not None:
+        health_figure(Path(out).parent / "figures" / "F5_health.png", rows)
     return rows
 
 
 def health_table(rows: list[dict]) -> str:
-    """T4: true k, estimated k ± 2σ and the verdict per case and parameter."""
+    """T4, one line per case: the faulted parameters' true k and k̂ ± 2σ, the healthy ones'
+    largest deviation, the verdicts."""
     lines = [
-        "| case | fault | parameter | true k | estimated k ± 2σ | verdict | right? |",
+        "| case | fault | true k | estimated k ± 2σ | healthy parameters: largest abs(k - 1) "
+        "| flagged | all verdicts right? |",
         "|---|---|---|---|---|---|---|",
     ]
+    cases: dict[str, list[dict]] = {}
     for r in rows:
-        verdict = "FAULT" if r["flagged"] else "healthy"
+        cases.setdefault(r["problem"], []).append(r)
+    for case, group in cases.items():
+        faulty = [r for r in group if r["true_k"] != 1.0]
+        healthy = [r for r in group if r["true_k"] == 1.0]
+        true_k = ", ".join(f"{r['parameter']} {r['true_k']:.2f}" for r in faulty) or "-"
+        estimated = ", ".join(f"{r['k']:.4f} ± {r['two_sigma']:.4f}" for r in faulty) or "-"
+        worst = max(healthy, key=lambda r: abs(r["k"] - 1.0))
+        flagged = ", ".join(r["parameter"] for r in group if r["flagged"]) or "none"
+        right = all(r["correct"] for r in group)
         lines.append(
-            f"| {r['problem']} | {r['fault']} | {r['parameter']} | {r['true_k']:.2f} | "
-            f"{r['k']:.4f} ± {r['two_sigma']:.4f} | {verdict} | {'yes' if r['correct'] else 'NO'} |"
+            f"| {case} | {group[0]['fault']} | {true_k} | {estimated} | "
+            f"{worst['parameter']} {abs(worst['k'] - 1.0):.4f} | {flagged} | "
+            f"{'yes' if right else 'NO'} |"
         )
     return "\n".join(lines)
+
+
+def health_figure(path: Path, rows: list[dict]) -> None:
+    """F5: estimated against true health factor (± 2σ) of every faulted parameter, by group."""
+    fig = Figure(figsize=(6, 5), layout="constrained")
+    ax = fig.subplots()
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        if r["true_k"] != 1.0:
+            groups.setdefault(r["problem"].split("-")[0], []).append(r)
+    for i, (group, members) in enumerate(sorted(groups.items())):
+        direct = [m for m in members if not m["problem"].endswith("aliased")]
+        offset = 0.004 * (i - 2)  # groups side by side where their true k coincide
+        if direct:
+            ax.errorbar([m["true_k"] + offset for m in direct], [m["k"] for m in direct],
+                        yerr=[m["two_sigma"] for m in direct], fmt="o", capsize=3,
+                        label=group)  # fmt: skip
+    ax.axline((1.0, 1.0), slope=1.0, color="0.5", lw=0.8, ls="--", label="k̂ = k")
+    ax.set_xlabel("true health factor k")
+    ax.set_ylabel("estimated k̂ ± 2σ")
+    ax.set_title("F5: health factors of the faulted parameters (O1, 1 % noise)", fontsize=9)
+    ax.legend(fontsize=8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _io.atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))

@@ -33,12 +33,15 @@ from sciml.twin._few_shot_body import FewShotSettings, lab_windows, pretrain
 from sciml.twin._multi_stage import fit_multi_stage
 from sciml.twin._pinn import PinnSettings, fit_by_pinn, pinn_signals
 from sciml.twin._simulation_fit import cut_window, fit_by_simulation, predict
+from sciml.twin._surrogates import load_surrogates
 
 STATES = ("p_im", "p_em", "omega_t", "x_r", "T_1", "W_egr", "W_c", "T_em")
-METHODS = ("simulation", "V0", "V1-exact", "V1", "few-shot", "multi-stage")
+METHODS = ("simulation", "V0", "V1-exact", "V1", "V2", "few-shot", "multi-stage")
 NOISE = (0.0, 0.01)
 OPERATORS = Path("benchmarks/results/twin_actuators/operators")
-"""Where ``sciml bench twin_actuators`` leaves the trained DeepONets that V1 uses."""
+"""Where ``sciml bench twin_actuators`` leaves the trained DeepONets that V1 and V2 use."""
+SURROGATES = Path("benchmarks/results/twin_surrogates/surrogates")
+"""Where ``sciml bench twin_surrogates`` leaves the formula surrogates that V2 uses."""
 LAB_SCENARIOS = 8
 """Lab runs of the test cycle for the few-shot body (θ_k within ±30 % of nominal), two windows
 each: 16 heads (the protocol's 32 scenarios cost 4x the pre-training on 2 CPU cores)."""
@@ -149,13 +152,15 @@ def twin_pinn_rows(quick: bool = False, out=None, only=None) -> list[dict]:
                     "source_error_percent": source[2],
                 }
             else:
-                operators = None
-                if method == "V1":
+                operators = surrogates = None
+                if method in ("V1", "V2"):
                     operators = tuple(load_actuator_operator(OPERATORS, a) for a in ("egr", "vgt"))
+                if method == "V2":
+                    surrogates = load_surrogates(SURROGATES)[0]
                 settings = PinnSettings(variant=method, steps=5000 if quick else 50_000)
                 fit = fit_by_pinn(
                     stacked, params, observed, settings, initial_factors=factors,
-                    truth=truth_theta, operators=operators,
+                    truth=truth_theta, operators=operators, surrogates=surrogates,
                 )  # fmt: skip
                 wall, compile_seconds, theta = fit.wall_seconds, fit.compile_seconds, fit.theta
                 predicted = pinn_signals(fit, dense, params, STATES)

@@ -13,6 +13,7 @@ from sciml.twin._fit import METHODS, PREDICTED, fit, load_windows
 from sciml.twin._identifiability import identifiability
 from sciml.twin._monitor import detect, health_table, monitor
 from sciml.twin._pinn import VARIANTS, PinnFit, PinnSettings, fit_by_pinn, pinn_signals
+from sciml.twin._pretrain import pretrain_body
 from sciml.twin._simulate import parameters, simulate, step_test_table, step_tests
 from sciml.twin._simulation_fit import (
     SimulationFit,
@@ -22,6 +23,7 @@ from sciml.twin._simulation_fit import (
     initial_guess,
     predict,
 )
+from sciml.twin._surrogates import train_formula_surrogates
 
 __all__ = [
     "METHODS",
@@ -47,8 +49,10 @@ __all__ = [
     "parameters",
     "pinn_signals",
     "predict",
+    "pretrain_body",
     "simulate",
     "step_test_table",
     "step_tests",
     "train_actuator_operator",
+    "train_formula_surrogates",
 ]

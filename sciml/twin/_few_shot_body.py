@@ -59,6 +59,8 @@ class FewShotSettings:
     seed: int = 0
 
     def __post_init__(self):
+        if self.width < 1 or self.depth < 1:
+            raise ValueError(f"the body needs width, depth >= 1, got {self.width}, {self.depth}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         check_budget(self.steps, self.chunk)

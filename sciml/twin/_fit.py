@@ -2,8 +2,11 @@
 a run directory (config, result, predictions, figure).
 
 Methods: ``simulation`` (Levenberg–Marquardt through the diffrax solve, :mod:`._simulation_fit`,
-with Gauss–Newton σ) and the PINNs ``pinn-v0``, ``pinn-v1-exact`` and ``pinn-v1`` (:mod:`._pinn`;
-point estimates, their history in ``history.jsonl``). Transfer learning and V2 are still to come.
+with Gauss–Newton σ); the PINNs ``pinn-v0``, ``pinn-v1-exact``, ``pinn-v1`` and ``pinn-v2``
+(:mod:`._pinn`;
+point estimates, their history in ``history.jsonl``, their networks stored for transfer);
+``few-shot`` (Step 8: a body from ``sciml twin pretrain``, frozen; MC-dropout σ when the body
+was pre-trained with dropout) and ``multi-stage`` (Step 7: from a ``pinn-*`` run directory).
 """
 
 from pathlib import Path
@@ -17,13 +20,26 @@ from pdes import engines as sim
 from physics.engines import UNKNOWNS, EngineParameters
 from sciml import _io
 from sciml.twin._actuator_operator import load_actuator_operator
+from sciml.twin._few_shot import dropout_estimates, few_shot_solver
+from sciml.twin._few_shot_body import FewShotSettings, check_length
 from sciml.twin._identifiability import figure as identifiability_figure
 from sciml.twin._identifiability import identifiability
-from sciml.twin._pinn import PinnSettings, fit_by_pinn, pinn_signals
+from sciml.twin._multi_stage import fit_multi_stage
+from sciml.twin._pinn import PinnSettings, check_budget, fit_by_pinn, pinn_signals
 from sciml.twin._simulation_fit import Window, cut_window, fit_by_simulation, predict
+from sciml.twin._store import load_body, load_networks, save_networks
+from sciml.twin._surrogates import load_surrogates
 
-METHODS = ("simulation", "pinn-v0", "pinn-v1-exact", "pinn-v1")
-PINN_VARIANTS = {"pinn-v0": "V0", "pinn-v1-exact": "V1-exact", "pinn-v1": "V1"}
+METHODS = (
+    "simulation",
+    "pinn-v0",
+    "pinn-v1-exact",
+    "pinn-v1",
+    "pinn-v2",
+    "few-shot",
+    "multi-stage",
+)
+PINN_VARIANTS = {"pinn-v0": "V0", "pinn-v1-exact": "V1-exact", "pinn-v1": "V1", "pinn-v2": "V2"}
 PREDICTED = ("p_im", "p_em", "omega_t", "W_egr", "W_c", "T_em", "x_r", "T_1")
 """Signals predicted at the measurement times, measured or not."""
 
@@ -87,25 +103,57 @@ def fit(
     window: float = 10.0,
     method: str = "simulation",
     initial_factors=None,
-    steps: int = 50_000,
+    steps: int | None = None,
     operators: Path | str | None = None,
+    body: Path | str | None = None,
+    source: Path | str | None = None,
+    surrogates: Path | str | None = None,
+    dropout_masks: int = 20,
 ) -> dict:
     """Fit the four unknowns to the files' measurements; write the run directory ``out``.
 
-    ``steps`` is the PINNs' Adam budget; ``operators`` the folder of the trained actuator
-    DeepONets (``sciml twin actuators``) that ``pinn-v1`` needs.
+    ``steps`` is the PINNs' Adam budget (50,000) or multi-stage's stage 2 (5000); ``operators``
+    the folder of the trained actuator DeepONets (``sciml twin actuators``) that ``pinn-v1`` and
+    V1/V2 sources need; ``surrogates`` the folder of ``sciml twin surrogates`` (``pinn-v2``, V2
+    sources); ``body`` the folder of ``sciml twin pretrain`` (few-shot); ``source`` a
+    ``pinn-*`` run directory (multi-stage), whose θ̂ is the start.
     """
     if method not in METHODS:
         raise ValueError(f"unknown fit method {method!r}; available: {', '.join(METHODS)}")
     observation_set(observe)
     params = EngineParameters()
-    trained, settings = None, None
-    if method != "simulation":  # checked here, before the run directory is written
+    trained, settings, pretrained, source_fit, formulae = None, None, None, None, None
+    # everything is checked here, before the run directory is written
+    if method in PINN_VARIANTS:
+        steps = 50_000 if steps is None else steps
         settings = PinnSettings(PINN_VARIANTS[method], steps=steps, chunk=max(1, min(500, steps)))
-    if method == "pinn-v1":
+    if method == "few-shot":
+        if body is None:
+            raise ValueError("few-shot needs --body DIR (pre-train one with sciml twin pretrain)")
+        pretrained, _ = load_body(body)
+    if method == "multi-stage":
+        if source is None:
+            raise ValueError(
+                "multi-stage needs --source DIR (a sciml twin fit --method pinn-* run)"
+            )
+        if initial_factors is not None:
+            raise ValueError("multi-stage starts from the source's estimate; drop --start")
+        source_fit = load_networks(source)
+        steps = 5000 if steps is None else steps
+        check_budget(steps, min(source_fit.settings["chunk"], 500))  # stage 2's chunk
+    variant = None if source_fit is None else source_fit.settings["variant"]
+    if method in ("pinn-v1", "pinn-v2") or variant in ("V1", "V2"):
         if operators is None:
-            raise ValueError("pinn-v1 needs --operators DIR (train them with sciml twin actuators)")
+            raise ValueError(
+                f"{method} needs --operators DIR (train them with sciml twin actuators)"
+            )
         trained = tuple(load_actuator_operator(operators, a) for a in ("egr", "vgt"))
+    if method == "pinn-v2" or variant == "V2":
+        if surrogates is None:
+            raise ValueError(
+                f"{method} needs --surrogates DIR (train them with sciml twin surrogates)"
+            )
+        formulae = load_surrogates(surrogates)[0]
     config = {
         "files": [str(p) for p in paths],
         "observe": observe,
@@ -116,8 +164,15 @@ def fit(
     }
     if method != "simulation":
         config.update(steps=steps, operators=None if operators is None else str(operators))
+        config.update(surrogates=None if surrogates is None else str(surrogates))
+    if method == "few-shot":
+        config.update(body=str(body), dropout_masks=dropout_masks)
+    if method == "multi-stage":
+        config.update(source=str(source))
     with jax.enable_x64(True):
         windows, observed, truth = load_windows(paths, sim.OBSERVATION_SETS[observe], noise, window)
+        if pretrained is not None:
+            check_length(windows, pretrained.length)
     _io.write_json(out / "config.json", {**config, **_io.environment()})  # inputs are valid
     with jax.enable_x64(True):
         report = identifiability(windows, params, observed)
@@ -128,6 +183,29 @@ def fit(
                 jnp.asarray(result.initial_states), windows
             )
             sigma, extra = result.sigma, {"residual_rms": result.residual_rms}
+        elif method == "few-shot":
+            result, sigma, extra = _few_shot(
+                windows, params, observed, pretrained, initial_factors, dropout_masks
+            )
+            predicted = pinn_signals(result, windows, params, PREDICTED)
+        elif method == "multi-stage":
+            staged = fit_multi_stage(
+                windows, params, observed, source_fit, stage2_steps=steps, truth=truth,
+                operators=trained, surrogates=formulae,
+            )  # fmt: skip
+            first, result = staged["stage1"], staged["stage2"]
+            predicted = pinn_signals(result, windows, params, PREDICTED)
+            _io.write_jsonl(out / "history.jsonl", first.history + result.history)
+            save_networks(out, result, observed)
+            result.steps += first.steps
+            result.wall_seconds = staged["wall_seconds"]
+            sigma = None
+            extra = {
+                "loss": result.loss,
+                "compile_seconds": round(staged["compile_seconds"], 2),
+                "stage1_seconds": round(first.wall_seconds, 2),
+                "source_theta": source_fit.theta,
+            }
         else:
             result = fit_by_pinn(
                 windows,
@@ -137,9 +215,11 @@ def fit(
                 initial_factors=initial_factors,
                 truth=truth,
                 operators=trained,
+                surrogates=formulae,
             )
             predicted = pinn_signals(result, windows, params, PREDICTED)
             _io.write_jsonl(out / "history.jsonl", result.history)
+            save_networks(out, result, observed)  # the source of a later multi-stage fit
             sigma = None
             extra = {"loss": result.loss, "compile_seconds": round(result.compile_seconds, 2)}
     _io.write_npz(
@@ -171,6 +251,23 @@ def fit(
         }
     _io.write_json(out / "result.json", summary)
     return summary
+
+
+def _few_shot(windows, params, observed, pretrained, initial_factors, masks: int):
+    """The frozen-body solve; MC-dropout σ over ``masks`` masks when the body had dropout."""
+    solve = few_shot_solver(windows, params, observed, pretrained)
+    result = solve(initial_factors=initial_factors)
+    settings = FewShotSettings(**pretrained.settings)
+    extra = {
+        "loss": result.loss,
+        "compile_seconds": round(result.compile_seconds, 2),
+        "feature_seconds": round(result.feature_seconds, 4),
+    }
+    if settings.dropout == 0.0 or masks < 2:
+        return result, None, extra
+    spread = dropout_estimates(solve, masks, settings, initial_factors=initial_factors)
+    extra["dropout"] = {k: spread[k] for k in ("mean", "std", "seconds")}
+    return result, spread["std"], extra
 
 
 def _figure(path: Path, windows: Window, observed, predicted: np.ndarray) -> None:

@@ -31,13 +31,19 @@ def fit_multi_stage(
     unknowns=UNKNOWNS,
     truth: dict | None = None,
     operators=None,
+    surrogates=None,
 ) -> dict:
     """Stages 1 and 2 from ``source``; returns both fits and the total online wall time."""
     base = PinnSettings(**source.settings)
     rate = 1e-4
     tuned = replace(base, learning_rate=rate, final_learning_rate=rate, chunk=min(base.chunk, 500))
     factors = np.exp(np.asarray(source.log_factors))
-    common = {"unknowns": unknowns, "truth": truth, "operators": operators}
+    common = {
+        "unknowns": unknowns,
+        "truth": truth,
+        "operators": operators,
+        "surrogates": surrogates,
+    }
     stage1 = fit_by_pinn(
         windows,
         params,

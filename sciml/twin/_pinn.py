@@ -1,10 +1,13 @@
-r"""Parameter identification with a physics-informed network (the 2023 baseline V0 and the
-exact-actuator ablation V1-exact of the 2024 operator-infused PINN).
+r"""Parameter identification with a physics-informed network (the 2023 baseline V0, and the
+2024 operator-infused PINN: V1 with the actuator DeepONets, its exact-actuator ablation
+V1-exact, and V2 with the DeepONets and the surrogates of the empirical formulae).
 
 Per window, networks of the normalised time :math:`\hat t = 2(t - t_0)/T - 1 \in [-1, 1]`
 (tanh, 3 × 32) give the states: N1 (p_im, p_em), N2 x_r, N3 T_1, N5 ω_t and, in V0, N4
 (ũ_egr1, ũ_egr2) and N6 ũ_vgt. In V1-exact the actuator states are the closed-form delayed lags
-of the known commands (:func:`physics.engines.lag_response`), computed once. Each output is an
+of the known commands (:func:`physics.engines.lag_response`), computed once; in V1 and V2 the
+trained DeepONets give them (:mod:`sciml.twin._actuator_operator`), and V2 evaluates the model
+with the six formula surrogates (:mod:`sciml.twin._surrogates`). Each output is an
 affine map :math:`y = c + s\,z` of the raw network output around its scale. The unknowns are
 :math:`\theta = \theta_{nom}e^{\rho}`, shared by all windows. The loss is
 
@@ -37,7 +40,7 @@ from sciml.models import MLP
 from sciml.twin._residuals import engine_physics, engine_residuals, known_actuators, rate_scale
 from sciml.twin._simulation_fit import Window, actuator_states, observed_signals
 
-VARIANTS = ("V0", "V1", "V1-exact")
+VARIANTS = ("V0", "V1", "V1-exact", "V2")
 """V2 also replaces the empirical formulae by frozen networks (Step 4b): not yet here."""
 
 OUTPUTS = ("p_im", "p_em", "x_r", "T_1", "omega_t", "u_egr1", "u_egr2", "u_vgt")
@@ -170,16 +173,22 @@ def fit_by_pinn(
     truth: dict | None = None,
     operators=None,
     initial_networks=None,
+    surrogates=None,
 ) -> PinnFit:
     """Fit ``unknowns`` to stacked ``windows`` with a PINN (see the module docstring).
 
     ``truth`` (parameter values) only adds the error history for time-to-accuracy curves;
     ``operators`` are the trained actuator DeepONets ``(egr, vgt)`` that V1 needs;
     ``initial_networks`` (``PinnFit.networks`` of a fit of the same variant) replace the random
-    initialisation, window w taking network ``w mod`` their count (transfer learning).
+    initialisation, window w taking network ``w mod`` their count (transfer learning);
+    ``surrogates`` (:class:`physics.engines.Formulae`) are the formula surrogates V2 needs.
     """
-    if settings.variant == "V1" and operators is None:
-        raise ValueError("variant V1 needs the trained actuator operators (operators=(egr, vgt))")
+    if settings.variant in ("V1", "V2") and operators is None:
+        raise ValueError(
+            f"variant {settings.variant} needs the trained actuator operators (operators=(egr,vgt))"
+        )
+    if (settings.variant == "V2") != (surrogates is not None):
+        raise ValueError("variant V2, and only V2, takes the formula surrogates (surrogates=...)")
     observed = tuple(observed)
     factors = np.ones(len(unknowns)) if initial_factors is None else np.asarray(initial_factors)
     if factors.shape != (len(unknowns),):
@@ -207,7 +216,7 @@ def fit_by_pinn(
     def known_at(t):
         if actuators:
             return jnp.zeros((*t.shape, 0), t.dtype)
-        learnt = operators if settings.variant == "V1" else None
+        learnt = operators if settings.variant in ("V1", "V2") else None
         return known_actuators(windows, t, params, learnt)
 
     data_actuators = known_at(windows.t)
@@ -231,7 +240,7 @@ def fit_by_pinn(
         y, dy = states_at(net_params, w_centre, w_spread, points, w_t0, w_length, known)
         y_d, _ = states_at(net_params, w_centre, w_spread, data.t, w_t0, w_length, known_data)
         ode, algebraic, misfit = engine_residuals(
-            y, dy, points, y_d, data, theta, w_spread, observed, rates
+            y, dy, points, y_d, data, theta, w_spread, observed, rates, surrogates
         )
         initial = [misfit[0]]
         if actuators:
@@ -362,6 +371,7 @@ def fit_by_pinn(
         history=history,
         settings=asdict(settings),
         predict_states=predict_states,
+        formulae=surrogates,
     )
 
 
@@ -371,7 +381,7 @@ def pinn_signals(fit: PinnFit, windows: Window, params: EngineParameters, names)
     y = fit.predict_states(windows.t)
 
     def one(y_w, t, commands):
-        state, _, gas = engine_physics(y_w, t, theta, commands)
+        state, _, gas = engine_physics(y_w, t, theta, commands, getattr(fit, "formulae", None))
         return observed_signals(state, gas, names, axis=1)
 
     return jax.vmap(one)(y, windows.t, windows.commands)

@@ -40,18 +40,19 @@ def rate_scale(params: EngineParameters, actuators: bool) -> jax.Array:
     return jnp.asarray(rates)
 
 
-def engine_physics(y: jax.Array, t: jax.Array, theta: EngineParameters, commands):
-    """Gas-flow state, inputs and signals at states ``y [N, 8]`` and times ``t [N]``."""
+def engine_physics(y: jax.Array, t: jax.Array, theta: EngineParameters, commands, formulae=None):
+    """Gas-flow state, inputs and signals at states ``y [N, 8]`` and times ``t [N]``;
+    ``formulae`` (V2's surrogates) replace the empirical formulae."""
     state = GasFlowState(y[:, 0], y[:, 1], y[:, 4], y[:, 5], y[:, 6], y[:, 7])
     inputs = commands.inputs(t, theta)
-    gas = gas_flow_signals(state, inputs, theta, residual_gas=(y[:, 2], y[:, 3]))
+    gas = gas_flow_signals(state, inputs, theta, residual_gas=(y[:, 2], y[:, 3]), formulae=formulae)
     return state, inputs, gas
 
 
-def physics_residuals(y, dy, points, commands, theta, spread, rates):
+def physics_residuals(y, dy, points, commands, theta, spread, rates, formulae=None):
     """``(ode [N, R], algebraic [N, 2])`` at ``points``; ``spread [8]`` scales the algebraic
     residual, ``rates [R]`` (:func:`rate_scale`) the ODE residual."""
-    state, inputs, gas = engine_physics(y, points, theta, commands)
+    state, inputs, gas = engine_physics(y, points, theta, commands, formulae)
     f = gas_flow_rates(state, inputs, gas, theta)
     f = jnp.stack([f.p_im, f.p_em, f.omega_t, *f[3:]], axis=1)
     derivative = jnp.concatenate([dy[:, :2], dy[:, 4:5], dy[:, 5:]], axis=1)
@@ -63,18 +64,20 @@ def physics_residuals(y, dy, points, commands, theta, spread, rates):
     return ode, algebraic
 
 
-def data_misfit(y, data: Window, theta, observed) -> jax.Array:
+def data_misfit(y, data: Window, theta, observed, formulae=None) -> jax.Array:
     """``[M, S]``: the observed signals of states ``y [M, 8]`` at the sample times, minus the
     measurements, over each signal's scale."""
-    state, _, gas = engine_physics(y, data.t, theta, data.commands)
+    state, _, gas = engine_physics(y, data.t, theta, data.commands, formulae)
     predicted = observed_signals(state, gas, observed, axis=1)
     return (predicted - data.y) / data.scale[None, :]
 
 
-def engine_residuals(y, dy, points, y_data, data: Window, theta, spread, observed, rates):
+def engine_residuals(
+    y, dy, points, y_data, data: Window, theta, spread, observed, rates, formulae=None
+):
     """``(ode [N, R], algebraic [N, 2], misfit [M, S])`` of one window."""
-    ode, algebraic = physics_residuals(y, dy, points, data.commands, theta, spread, rates)
-    return ode, algebraic, data_misfit(y_data, data, theta, observed)
+    ode, algebraic = physics_residuals(y, dy, points, data.commands, theta, spread, rates, formulae)
+    return ode, algebraic, data_misfit(y_data, data, theta, observed, formulae)
 
 
 def known_actuators(windows: Window, t: jax.Array, params: EngineParameters, operators=None):
