@@ -297,6 +297,10 @@ def health_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+LIMITS = (0.5, 1.3)
+"""The k̂ axis of F5: the levels of Step 10 with room for their error bars."""
+
+
 def health_figure(path: Path, rows: list[dict]) -> None:
     """F5: estimated against true health factor (± 2σ) of every faulted parameter, by group."""
     fig = Figure(figsize=(6, 5), layout="constrained")
@@ -312,6 +316,13 @@ def health_figure(path: Path, rows: list[dict]) -> None:
             ax.errorbar([m["true_k"] + offset for m in direct], [m["k"] for m in direct],
                         yerr=[m["two_sigma"] for m in direct], fmt="o", capsize=3,
                         label=group)  # fmt: skip
+        for m in direct:  # estimates off the scale: marked at its edge with their value
+            if not LIMITS[0] <= m["k"] <= LIMITS[1]:
+                edge = min(max(m["k"], LIMITS[0]), LIMITS[1])
+                ax.plot(m["true_k"] + offset, edge, "v" if m["k"] < edge else "^", color="C3")
+                ax.annotate(f"{m['problem']}: k̂ = {m['k']:.2f}", (m["true_k"] + offset, edge),
+                            textcoords="offset points", xytext=(6, -10), fontsize=7)  # fmt: skip
+    ax.set_ylim(*LIMITS)
     ax.axline((1.0, 1.0), slope=1.0, color="0.5", lw=0.8, ls="--", label="k̂ = k")
     ax.set_xlabel("true health factor k")
     ax.set_ylabel("estimated k̂ ± 2σ")

@@ -129,8 +129,10 @@ def train_surrogate(
     noise: float = 0.0,
     seed: int = 0,
     test_points: int = 5000,
+    lab=None,
 ) -> tuple[Surrogate, dict]:
-    """Fit one surrogate of ``formula(*inputs)`` on the box; its test metrics."""
+    """Fit one surrogate of ``formula(*inputs)`` on the box; its test metrics, also on the lab
+    trajectories' own inputs ``lab [n, d]`` if given (inside the box)."""
     x = hypercube(lower, upper, points, seed)
     y = np.asarray(formula(*x.T))
     rng = np.random.default_rng(seed)
@@ -181,6 +183,12 @@ def train_surrogate(
         "rel_l2_test": float(np.linalg.norm(error) / np.linalg.norm(y_test)),
         "max_abs_error_test": float(np.abs(error).max()),
     }
+    if lab is not None:
+        inside = np.all((lab >= lower) & (lab <= upper), axis=1)
+        y_lab = np.asarray(formula(*lab[inside].T))
+        error = np.asarray(surrogate(*lab[inside].T)) - y_lab
+        metrics["rel_l2_lab"] = float(np.linalg.norm(error) / np.linalg.norm(y_lab))
+        metrics["lab_points_inside"] = float(inside.mean())
     return surrogate, metrics
 
 
@@ -195,13 +203,15 @@ def train_surrogates(
 ) -> tuple[Formulae, dict]:
     """All six surrogates on the boxes of ``scenarios``; the :class:`Formulae` and metrics."""
     exact = published_formulae(params)
-    box = boxes(formula_inputs(scenarios, params))
+    inputs = formula_inputs(scenarios, params)
+    box = boxes(inputs)
     trained, metrics = {}, {}
     for i, name in enumerate(Formulae._fields):
         lower, upper = box[name]
+        lab = np.stack([inputs[n] for n in FORMULA_INPUTS[name]], axis=1)
         trained[name], metrics[name] = train_surrogate(
             getattr(exact, name), lower, upper,
-            points=points, steps=steps, noise=noise, seed=seed + 10 * i,
+            points=points, steps=steps, noise=noise, seed=seed + 10 * i, lab=lab,
         )  # fmt: skip
         metrics[name] |= {"inputs": list(FORMULA_INPUTS[name]), "lower": lower.tolist(),
                           "upper": upper.tolist()}  # fmt: skip
