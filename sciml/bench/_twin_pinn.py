@@ -264,14 +264,18 @@ def figure(path: Path, rows: list[dict]) -> None:
     """F3: the largest parameter error against online wall time, per strategy and noise level."""
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.subplots()
-    for row in rows:
+    # one colour per strategy, solid on clean data and dashed (hollow) on noisy data
+    for row in sorted(rows, key=lambda r: (METHODS.index(r["method"]), r["noise"])):
         label = f"{row['method']}, noise {row['noise']:.0%}"
+        colour = f"C{METHODS.index(row['method'])}"
+        noisy = row["noise"] > 0
         if row["history"]:
             t = [h["seconds"] for h in row["history"]]
             e = [max(h["error_percent"].values()) for h in row["history"]]
-            ax.loglog(t, e, "-", label=label)
+            ax.loglog(t, e, "--" if noisy else "-", color=colour, label=label)
         else:
-            ax.loglog([row["wall_seconds"]], [max(row["error_percent"].values())], "o", label=label)
+            ax.loglog([row["wall_seconds"]], [max(row["error_percent"].values())], "o",
+                      color=colour, mfc="none" if noisy else colour, label=label)  # fmt: skip
     ax.axhline(5.0, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("online wall time (s)")
     ax.set_ylabel("max parameter error (%)")
