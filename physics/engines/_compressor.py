@@ -38,11 +38,17 @@ class CompressorFlow(NamedTuple):
     T_c: Array
 
 
+def head_parameter(Pi_c: ArrayLike, omega_t: ArrayLike, params) -> Array:
+    """Ψ_c = 2 c_pa T_amb (Π_c^(1−1/γ_a) − 1) / (R_c ω_t)²."""
+    p = params
+    temperature_rise = Pi_c ** (1.0 - 1.0 / p.gamma_a) - 1.0
+    return 2.0 * p.c_pa * p.T_amb * temperature_rise / (p.R_c**2 * omega_t**2)
+
+
 def compressor_flow_coefficient(Pi_c: ArrayLike, omega_t: ArrayLike, params) -> Array:
     """The empirical Φ_c(Π_c, ω_t) (at the fixed T_amb)."""
     p = params
-    temperature_rise = Pi_c ** (1.0 - 1.0 / p.gamma_a) - 1.0
-    Psi_c = 2.0 * p.c_pa * p.T_amb * temperature_rise / (p.R_c**2 * omega_t**2)
+    Psi_c = head_parameter(Pi_c, omega_t, p)
     c_psi1 = jnp.maximum(0.0, p.c_wpsi1 * omega_t**2 + p.c_wpsi2 * omega_t + p.c_wpsi3)
     c_phi1 = jnp.maximum(0.1, p.c_wphi1 * omega_t**2 + p.c_wphi2 * omega_t + p.c_wphi3)
     return jnp.maximum(0.0, p.c_phi2 + safe_sqrt((1.0 - c_psi1 * (Psi_c - p.c_psi2) ** 2) / c_phi1))
@@ -78,7 +84,7 @@ def compressor(
     p = params
     Pi_c = jnp.maximum(p_im / p.p_amb, 1.0)
     temperature_rise = Pi_c ** (1.0 - 1.0 / p.gamma_a) - 1.0
-    Psi_c = 2.0 * p.c_pa * p.T_amb * temperature_rise / (p.R_c**2 * omega_t**2)
+    Psi_c = head_parameter(Pi_c, omega_t, p)
     if Phi_c is None:
         Phi_c = compressor_flow_coefficient(Pi_c, omega_t, p)
     else:

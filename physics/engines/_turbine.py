@@ -49,10 +49,15 @@ def turbine_flow_function(u_vgt: ArrayLike, Pi_t: ArrayLike, params: EngineParam
     return vane_area_fraction(u_vgt, params) * pressure_ratio_factor(Pi_t, params)
 
 
+def expansion_factor(Pi_t: ArrayLike, params: EngineParameters) -> Array:
+    """1 − Π_t^(1−1/γ_e), the isentropic enthalpy drop over c_pe T_em."""
+    return 1.0 - Pi_t ** (1.0 - 1.0 / params.gamma_e)
+
+
 def blade_speed_ratio(omega_t, T_em, Pi_t, params: EngineParameters) -> Array:
     """BSR = R_t ω_t / sqrt(2 c_pe T_em (1 − Π_t^(1−1/γ_e))), clipped to [0, 2 BSR_opt]."""
     p = params
-    expansion = 1.0 - Pi_t ** (1.0 - 1.0 / p.gamma_e)
+    expansion = expansion_factor(Pi_t, p)
     return jnp.clip(p.R_t * omega_t / jnp.sqrt(2.0 * p.c_pe * T_em * expansion), 0.0, 2 * p.BSR_opt)
 
 
@@ -102,7 +107,7 @@ def turbine(
         flow_function = F_vgt(u_vgt, Pi_t)
         f_vgt = flow_function / f_Pi_t
     W_t = p.A_vgtmax * p_em * flow_function / jnp.sqrt(T_em * p.R_e)
-    expansion = 1.0 - Pi_t ** (1.0 - 1.0 / p.gamma_e)
+    expansion = expansion_factor(Pi_t, p)
     BSR = blade_speed_ratio(omega_t, T_em, Pi_t, p)
     if eta_tm is None:
         eta_tm = turbine_efficiency(omega_t, T_em, Pi_t, p)
