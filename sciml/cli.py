@@ -231,8 +231,9 @@ def _twin_surrogates(args) -> None:
     from sciml.twin import train_formula_surrogates
 
     metrics = train_formula_surrogates(
-        Path(args.out), noise=args.noise, points=args.points, steps=args.steps, seed=args.seed
-    )
+        Path(args.out), noise=args.noise, points=args.points, steps=args.steps,
+        lbfgs_steps=args.lbfgs_steps, seed=args.seed,
+    )  # fmt: skip
     for name, m in metrics.items():
         print(
             f"{name:8s} ({', '.join(m['inputs'])}): rel L2 {m['rel_l2_test']:.3g} held out, "
@@ -486,7 +487,10 @@ def parser() -> argparse.ArgumentParser:
     )
     formulae.add_argument("--noise", type=float, default=0.0, help="target noise / std (0)")
     formulae.add_argument("--points", type=int, default=20_000, help="hypercube points (20000)")
-    formulae.add_argument("--steps", type=int, default=20_000, help="Adam steps (20000)")
+    formulae.add_argument("--steps", type=int, default=100_000, help="Adam steps (100000)")
+    formulae.add_argument(
+        "--lbfgs-steps", type=int, default=3000, help="full-batch L-BFGS iterations after Adam"
+    )
     formulae.add_argument("--seed", type=int, default=0)
     formulae.add_argument("--out", default="runs/twin/surrogates", help="output directory")
     formulae.set_defaults(run=_twin_surrogates)

@@ -9,9 +9,9 @@ compilation and compile time apart (PINNs; the simulation fit compiles inside it
 the history of θ̂ against wall time (F3). Float64 on the CPU.
 
 Transfer learning: ``few-shot`` (Step 8) pre-trains its body on lab runs of the same test cycle
-at θ_k within ±30 % of nominal; ``multi-stage`` (Step 7) starts from a V1-exact PINN trained on
-a lab engine at θ_nom × the common start factors (another staircase), so that every strategy
-starts from the same θ. Their offline costs (lab simulation and training) are in the rows.
+at θ_k within ±30 % of nominal; ``multi-stage`` (Step 7) starts from a V2 PINN (the protocol's
+source) trained on a lab engine at θ_nom × the common start factors (another staircase), so
+that every strategy starts from the same θ. Their offline costs (lab simulation and training) are in the rows.
 """
 
 import time
@@ -37,7 +37,8 @@ from sciml.twin._surrogates import load_surrogates
 
 STATES = ("p_im", "p_em", "omega_t", "x_r", "T_1", "W_egr", "W_c", "T_em")
 METHODS = ("simulation", "V0", "V1-exact", "V1", "V2", "few-shot", "multi-stage")
-NOISE = (0.0, 0.01)
+SETTINGS = (("O1", 0.0), ("O1", 0.01), ("O1", 0.03), ("O2", 0.0))
+"""(observation set, noise) per strategy: T1's noise levels on O1; O2 also measures W_egr."""
 OPERATORS = Path("benchmarks/results/twin_actuators/operators")
 """Where ``sciml bench twin_actuators`` leaves the trained DeepONets that V1 and V2 use."""
 SURROGATES = Path("benchmarks/results/twin_surrogates/surrogates")
@@ -52,8 +53,8 @@ REALISATION_SEED = 2024
 
 
 def task_names(quick: bool = False) -> list[str]:
-    noise = NOISE[:1] if quick else NOISE
-    return [f"{m}-O1-noise{n:g}" for m in METHODS for n in noise]
+    settings = SETTINGS[:1] if quick else SETTINGS
+    return [f"{m}-{o}-noise{n:g}" for m in METHODS for o, n in settings]
 
 
 def _truth(scenario, starts, length):
@@ -92,11 +93,11 @@ def twin_pinn_rows(quick: bool = False, out=None, only=None) -> list[dict]:
         data = SimpleNamespace(arrays=scenario["arrays"], attrs=scenario["attrs"])
         starts = np.arange(0.0, SCENARIO["duration"], SCENARIO["window"])
         truth_t, truth_y = _truth(scenario, starts, SCENARIO["window"])
-        observed = sim.OBSERVATION_SETS["O1"]
-        lab = source = None
+        labs, sources = {}, {}
         for task in tasks:
-            method, noise = task.split("-O1-")
+            method, observe, noise = task.rsplit("-", 2)
             noise = float(noise.removeprefix("noise"))
+            observed = sim.OBSERVATION_SETS[observe]
             windows = [cut_window(data, s, SCENARIO["window"], observed, noise) for s in starts]
             stacked = jax.tree.map(lambda *w: jnp.stack(w), *windows)
             dense = stacked._replace(t=jnp.asarray(truth_t), y=stacked.y[:, :1])
@@ -110,9 +111,9 @@ def twin_pinn_rows(quick: bool = False, out=None, only=None) -> list[dict]:
                 )
                 extra = {"steps": fit.steps, "history": []}
             elif method == "few-shot":
-                if lab is None:  # offline, once per suite run: the lab set and the body
-                    lab = _pretrain_body(scenario, starts, params, observed, quick)
-                pretrained, offline = lab
+                if observe not in labs:  # offline, once per suite run: the lab set and body
+                    labs[observe] = _pretrain_body(scenario, starts, params, observed, quick)
+                pretrained, offline = labs[observe]
                 solve = few_shot_solver(stacked, params, observed, pretrained)
                 fit = solve(initial_factors=factors)
                 runs = [solve(initial_factors=factors).wall_seconds for _ in range(2)]
@@ -132,11 +133,14 @@ def twin_pinn_rows(quick: bool = False, out=None, only=None) -> list[dict]:
                         solve, scenario, starts, observed, noise, factors, truth_theta
                     )
             elif method == "multi-stage":
-                if source is None:  # offline, once per suite run: the lab engine's PINN
-                    source = _source_pinn(params, observed, factors, quick)
+                if observe not in sources:  # offline, once per suite run: the lab PINN
+                    sources[observe] = _source_pinn(params, observed, factors, quick)
+                source = sources[observe]
                 staged = fit_multi_stage(
                     stacked, params, observed, source[0], truth=truth_theta,
                     stage1_steps=500 if quick else 2000, stage2_steps=500 if quick else 5000,
+                    operators=tuple(load_actuator_operator(OPERATORS, a) for a in ("egr", "vgt")),
+                    surrogates=load_surrogates(SURROGATES)[0],
                 )  # fmt: skip
                 fit, first = staged["stage2"], staged["stage1"]
                 wall, compile_seconds = staged["wall_seconds"], staged["compile_seconds"]
@@ -170,7 +174,7 @@ def twin_pinn_rows(quick: bool = False, out=None, only=None) -> list[dict]:
                     "suite": "twin_pinn",
                     "problem": task,
                     "method": method,
-                    "observe": "O1",
+                    "observe": observe,
                     "noise": noise,
                     "initial_factors": factors.tolist(),
                     "error_percent": {
@@ -216,7 +220,7 @@ def _pretrain_body(scenario, starts, params, observed, quick: bool):
 
 
 def _source_pinn(params, observed, factors, quick: bool):
-    """Step 7's source: V1-exact trained on a lab engine whose θ is the common start of every
+    """Step 7's source: V2 trained on a lab engine whose θ is the common start of every
     field fit (θ_nom × ``factors``), two 10 s windows of another staircase (seed 1), from the
     nominal values; its offline cost (simulation and training) and its parameter errors %."""
     start = time.perf_counter()
@@ -229,8 +233,12 @@ def _source_pinn(params, observed, factors, quick: bool):
     starts = np.arange(0.0, SCENARIO["duration"], SCENARIO["window"])
     windows = [cut_window(data, s, SCENARIO["window"], observed, 0.0) for s in starts]
     stacked = jax.tree.map(lambda *w: jnp.stack(w), *windows)
-    settings = PinnSettings(variant="V1-exact", steps=2000 if quick else 50_000)
-    fit = fit_by_pinn(stacked, params, observed, settings)
+    settings = PinnSettings(variant="V2", steps=2000 if quick else 50_000)
+    operators = tuple(load_actuator_operator(OPERATORS, a) for a in ("egr", "vgt"))
+    surrogates = load_surrogates(SURROGATES)[0]
+    fit = fit_by_pinn(
+        stacked, params, observed, settings, operators=operators, surrogates=surrogates
+    )
     errors = {n: 100 * abs(fit.theta[n] / getattr(lab_theta, n) - 1) for n in UNKNOWNS}
     return fit, round(time.perf_counter() - start, 1), errors
 
@@ -261,10 +269,13 @@ def _realisations(solve, scenario, starts, observed, noise, factors, truth) -> d
 
 
 def figure(path: Path, rows: list[dict]) -> None:
-    """F3: the largest parameter error against online wall time, per strategy and noise level."""
+    """F3: the largest parameter error against online wall time, per strategy and noise level
+    (observation set O1)."""
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.subplots()
-    # one colour per strategy, solid on clean data and dashed (hollow) on noisy data
+    # one colour per strategy; solid on clean data, dashed at 1 %, dotted at 3 % (hollow markers)
+    style = {0.0: "-", 0.01: "--", 0.03: ":"}
+    rows = [r for r in rows if r.get("observe", "O1") == "O1"]
     for row in sorted(rows, key=lambda r: (METHODS.index(r["method"]), r["noise"])):
         label = f"{row['method']}, noise {row['noise']:.0%}"
         colour = f"C{METHODS.index(row['method'])}"
@@ -272,7 +283,7 @@ def figure(path: Path, rows: list[dict]) -> None:
         if row["history"]:
             t = [h["seconds"] for h in row["history"]]
             e = [max(h["error_percent"].values()) for h in row["history"]]
-            ax.loglog(t, e, "--" if noisy else "-", color=colour, label=label)
+            ax.loglog(t, e, style.get(row["noise"], "-."), color=colour, label=label)
         else:
             ax.loglog([row["wall_seconds"]], [max(row["error_percent"].values())], "o",
                       color=colour, mfc="none" if noisy else colour, label=label)  # fmt: skip
@@ -288,28 +299,32 @@ def twin_pinn_table(rows: list[dict]) -> str:
     offline cost, the speed-up over the full PINN V0 at the same noise, and how many true values
     the few-shot mean ± 2σ over fresh noise realisations covers."""
     states = ("p_im", "omega_t", "x_r", "T_1", "W_egr", "T_em")
-    full = {r["noise"]: r["wall_seconds"] for r in rows if r["method"] == "V0"}
+
+    def setting(r):
+        return r.get("observe", "O1"), r["noise"]
+
+    full = {setting(r): r["wall_seconds"] for r in rows if r["method"] == "V0"}
     lines = [
-        "| strategy | noise | "
+        "| strategy | observed | noise | "
         + " | ".join(f"{n} err %" for n in UNKNOWNS)
         + " | "
         + " | ".join(f"{n} rel L2" for n in states)
         + " | steps | online s | compile s | offline s | speed-up vs V0 | 2σ covers |",
-        "|---|---|" + "---|" * (len(UNKNOWNS) + len(states)) + "---|---|---|---|---|---|",
+        "|---|---|---|" + "---|" * (len(UNKNOWNS) + len(states)) + "---|---|---|---|---|---|",
     ]
-    for r in rows:
+    for r in sorted(rows, key=lambda r: (METHODS.index(r["method"]), *setting(r))):
         errors = " | ".join(f"{r['error_percent'][n]:.3g}" for n in UNKNOWNS)
         l2 = " | ".join(f"{r['state_rel_l2'][n]:.2g}" for n in states)
         compile_s = "in online" if r["compile_seconds"] is None else f"{r['compile_seconds']:.1f}"
         offline = f"{r['offline_seconds']:.0f}" if "offline_seconds" in r else "—"
-        speed = full.get(r["noise"])
+        speed = full.get(setting(r))
         speed = f"{speed / r['wall_seconds']:.3g}×" if speed else "—"
         covered = r.get("aleatoric", {}).get("covered")
         covered = f"{sum(covered.values())}/{len(covered)}" if covered else "—"
         online = r["wall_seconds"]
         online = f"{online:.0f}" if online >= 10 else f"{online:.2g}"
         lines.append(
-            f"| {r['method']} | {r['noise']:.0%} | {errors} | {l2} | {r['steps']} | "
-            f"{online} | {compile_s} | {offline} | {speed} | {covered} |"
+            f"| {r['method']} | {setting(r)[0]} | {r['noise']:.0%} | {errors} | {l2} | "
+            f"{r['steps']} | {online} | {compile_s} | {offline} | {speed} | {covered} |"
         )
     return "\n".join(lines)
