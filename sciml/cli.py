@@ -208,7 +208,7 @@ def _twin_fit(args) -> None:
         initial_factors=factors,
         steps=args.steps,
         operators=args.operators,
-        body=args.body,
+        body=None if args.body is None else args.body.split(","),
         source=args.source,
         surrogates=args.surrogates,
     )
@@ -258,6 +258,7 @@ def _twin_pretrain(args) -> None:
         grid_rate=args.grid_rate,
         dropout=args.dropout,
         seed=args.seed,
+        init_seed=args.init_seed,
         progress=not args.quiet,
     )
     print(
@@ -458,7 +459,10 @@ def parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--operators", help="folder of the actuator DeepONets (pinn-v1)")
     fit.add_argument("--surrogates", help="folder of the formula surrogates (pinn-v2)")
-    fit.add_argument("--body", help="few-shot: folder of sciml twin pretrain")
+    fit.add_argument(
+        "--body",
+        help="few-shot: folder of sciml twin pretrain (DIR1,DIR2,...: a deep ensemble, θ ± std)",
+    )
     fit.add_argument("--source", help="multi-stage: run directory of a pinn-* fit")
     fit.add_argument(
         "--start", help="initial factors on the nominal unknowns, e.g. 1.3,0.7,1.2,0.8"
@@ -479,6 +483,9 @@ def parser() -> argparse.ArgumentParser:
     lab.add_argument("--grid-rate", type=float, default=50.0, help="collocation Hz (50)")
     lab.add_argument("--dropout", type=float, default=0.0, help="MC-dropout rate (0: off)")
     lab.add_argument("--seed", type=int, default=1000, help="lab seed (default 1000)")
+    lab.add_argument(
+        "--init-seed", type=int, default=0, help="body initialisation seed (ensemble members)"
+    )
     lab.add_argument("--out", default="runs/twin/body", help="output directory")
     lab.add_argument("--quiet", action="store_true", help="no progress bar")
     lab.set_defaults(run=_twin_pretrain)

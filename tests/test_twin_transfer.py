@@ -59,6 +59,27 @@ def test_few_shot_fit_from_the_command_line(x64, scenario_file, body, tmp_path, 
     assert (out / "figures" / "fit.png").exists()
 
 
+def test_an_ensemble_of_bodies_reports_its_mean_and_spread(x64, scenario_file, body, tmp_path):
+    """A second body of another initialisation (``--init-seed 1``) on the same lab set: θ̂ is
+    the members' mean and σ their sample std, recomputed here from the stored estimates; the
+    members differ, so σ > 0."""
+    second = tmp_path / "body-1"
+    argv = ["twin", "pretrain", str(scenario_file), "--window", "4", *BODY, "--dropout", "0.1"]
+    assert cli.main([*argv, "--init-seed", "1", "--quiet", "--out", str(second)]) == 0
+    assert load_body(second)[0].settings["seed"] == 1
+    out = tmp_path / "fit"
+    argv = ["twin", "fit", str(scenario_file), "--window", "4", "--method", "few-shot"]
+    assert cli.main([*argv, "--body", f"{body},{second}", "--out", str(out)]) == 0
+    result = json.loads((out / "result.json").read_text())
+    estimates = np.array(result["ensemble"]["estimates"])
+    assert estimates.shape == (2, len(E.UNKNOWNS))
+    theta = [result["theta"][n] for n in E.UNKNOWNS]
+    sigma = [result["sigma"][n] for n in E.UNKNOWNS]
+    np.testing.assert_allclose(theta, estimates.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(sigma, estimates.std(axis=0, ddof=1), rtol=1e-12)
+    assert min(sigma) > 0
+
+
 def test_multi_stage_fit_starts_from_a_stored_pinn(x64, scenario_file, tmp_path):
     """The pinn run stores its networks; multi-stage loads them (same values) and runs both
     stages (2000 frozen-θ steps, then the asked 500)."""

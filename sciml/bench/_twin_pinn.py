@@ -11,7 +11,8 @@ the history of θ̂ against wall time (F3). Float64 on the CPU.
 Transfer learning: ``few-shot`` (Step 8) pre-trains its body on lab runs of the same test cycle
 at θ_k within ±30 % of nominal; ``multi-stage`` (Step 7) starts from a V2 PINN (the protocol's
 source) trained on a lab engine at θ_nom × the common start factors (another staircase), so
-that every strategy starts from the same θ. Their offline costs (lab simulation and training) are in the rows.
+that every strategy starts from the same θ. Their offline costs (lab simulation and training)
+are in the rows.
 """
 
 import time
@@ -28,7 +29,7 @@ from physics.engines import UNKNOWNS, EngineParameters
 from sciml import _io
 from sciml.bench._twin import SCENARIO
 from sciml.twin._actuator_operator import load_actuator_operator
-from sciml.twin._few_shot import few_shot_solver
+from sciml.twin._few_shot import dropout_estimates, ensemble_estimates, few_shot_solver
 from sciml.twin._few_shot_body import FewShotSettings, lab_windows, pretrain
 from sciml.twin._multi_stage import fit_multi_stage
 from sciml.twin._pinn import PinnSettings, fit_by_pinn, pinn_signals
@@ -36,7 +37,15 @@ from sciml.twin._simulation_fit import cut_window, fit_by_simulation, predict
 from sciml.twin._surrogates import load_surrogates
 
 STATES = ("p_im", "p_em", "omega_t", "x_r", "T_1", "W_egr", "W_c", "T_em")
-METHODS = ("simulation", "V0", "V1-exact", "V1", "V2", "few-shot", "multi-stage")
+METHODS = (
+    "simulation", "V0", "V1-exact", "V1", "V2", "few-shot", "few-shot-ensemble",
+    "few-shot-dropout", "multi-stage",
+)  # fmt: skip
+EPISTEMIC = {"few-shot-ensemble": (("O1", 0.01),), "few-shot-dropout": (("O1", 0.01),)}
+"""Step 9's epistemic estimates, on the noisy O1 windows only: a 5-body deep ensemble and MC
+dropout (p = 0.05, 100 masks)."""
+ENSEMBLE = 5
+DROPOUT, MASKS = 0.05, 100
 SETTINGS = (("O1", 0.0), ("O1", 0.01), ("O1", 0.03), ("O2", 0.0))
 """(observation set, noise) per strategy: T1's noise levels on O1; O2 also measures W_egr."""
 OPERATORS = Path("benchmarks/results/twin_actuators/operators")
@@ -54,7 +63,7 @@ REALISATION_SEED = 2024
 
 def task_names(quick: bool = False) -> list[str]:
     settings = SETTINGS[:1] if quick else SETTINGS
-    return [f"{m}-{o}-noise{n:g}" for m in METHODS for o, n in settings]
+    return [f"{m}-{o}-noise{n:g}" for m in METHODS for o, n in EPISTEMIC.get(m, settings)]
 
 
 def _truth(scenario, starts, length):
@@ -132,6 +141,31 @@ def twin_pinn_rows(quick: bool = False, out=None, only=None) -> list[dict]:
                     extra["aleatoric"] = _realisations(
                         solve, scenario, starts, observed, noise, factors, truth_theta
                     )
+            elif method in EPISTEMIC:
+                members = [dict(seed=k) for k in range(2 if quick else ENSEMBLE)]
+                if method == "few-shot-dropout":
+                    members = [dict(dropout=DROPOUT)]
+                bodies = [
+                    _pretrain_body(scenario, starts, params, observed, quick, **m) for m in members
+                ]
+                solves = [few_shot_solver(stacked, params, observed, b) for b, _ in bodies]
+                fits = [solve(initial_factors=factors) for solve in solves]  # compiles
+                if method == "few-shot-ensemble":
+                    spread = ensemble_estimates(solves, initial_factors=factors)
+                else:
+                    settings = FewShotSettings(**bodies[0][0].settings)
+                    spread = dropout_estimates(
+                        solves[0], 10 if quick else MASKS, settings, initial_factors=factors
+                    )
+                theta, wall = spread["mean"], spread["seconds"]
+                compile_seconds = sum(f.compile_seconds for f in fits)
+                predicted = pinn_signals(fits[0], dense, params, STATES)  # the first body's
+                extra = {
+                    "steps": fits[0].steps,
+                    "history": [],
+                    "offline_seconds": round(sum(offline for _, offline in bodies), 1),
+                    "epistemic": _coverage(spread, truth_theta) | {"members": members},
+                }
             elif method == "multi-stage":
                 if observe not in sources:  # offline, once per suite run: the lab PINN
                     sources[observe] = _source_pinn(params, observed, factors, quick)
@@ -201,10 +235,11 @@ def twin_pinn_rows(quick: bool = False, out=None, only=None) -> list[dict]:
     return rows
 
 
-def _pretrain_body(scenario, starts, params, observed, quick: bool):
+def _pretrain_body(scenario, starts, params, observed, quick: bool, **changes):
     """The few-shot body of Step 8, pre-trained on the lab runs of the field's test cycle (its
-    commands at θ_k within ±30 % of nominal); its offline cost in seconds (simulating the lab
-    set, compiling and training)."""
+    commands at θ_k within ±30 % of nominal), with ``changes`` to its :class:`FewShotSettings`
+    (another initialisation seed, dropout); its offline cost in seconds (simulating the lab set,
+    compiling and training)."""
     start = time.perf_counter()
     a = scenario["arrays"]
     commands = sim.EngineCommands(
@@ -214,7 +249,9 @@ def _pretrain_body(scenario, starts, params, observed, quick: bool):
         2 if quick else LAB_SCENARIOS, SCENARIO["window"], params, observed,
         commands=commands, starts=starts,
     )  # fmt: skip
-    settings = FewShotSettings(steps=1000 if quick else PRETRAINING_STEPS, grid_rate=50.0)
+    settings = FewShotSettings(
+        steps=1000 if quick else PRETRAINING_STEPS, grid_rate=50.0, **changes
+    )
     pretrained = pretrain(windows, log_factors, params, observed, settings)
     return pretrained, round(time.perf_counter() - start, 1)
 
@@ -259,12 +296,20 @@ def _realisations(solve, scenario, starts, observed, noise, factors, truth) -> d
         fit = solve(initial_factors=factors, measured_windows=stacked)
         estimates.append([fit.theta[n] for n in UNKNOWNS])
     values = np.array(estimates)
-    mean, std = values.mean(axis=0), values.std(axis=0, ddof=1)
+    spread = {
+        "mean": dict(zip(UNKNOWNS, values.mean(axis=0).tolist(), strict=True)),
+        "std": dict(zip(UNKNOWNS, values.std(axis=0, ddof=1).tolist(), strict=True)),
+    }
+    return {"realisations": REALISATIONS} | _coverage(spread, truth)
+
+
+def _coverage(spread: dict, truth: dict) -> dict:
+    """Mean, std and whether mean ± 2σ holds each true value (Step 9's report)."""
+    mean, std = spread["mean"], spread["std"]
     return {
-        "realisations": REALISATIONS,
-        "mean": dict(zip(UNKNOWNS, mean.tolist(), strict=True)),
-        "std": dict(zip(UNKNOWNS, std.tolist(), strict=True)),
-        "covered": {n: bool(abs(mean[i] - truth[n]) <= 2 * std[i]) for i, n in enumerate(UNKNOWNS)},
+        "mean": mean,
+        "std": std,
+        "covered": {n: bool(abs(mean[n] - truth[n]) <= 2 * std[n]) for n in UNKNOWNS},
     }
 
 
@@ -319,7 +364,7 @@ def twin_pinn_table(rows: list[dict]) -> str:
         offline = f"{r['offline_seconds']:.0f}" if "offline_seconds" in r else "—"
         speed = full.get(setting(r))
         speed = f"{speed / r['wall_seconds']:.3g}×" if speed else "—"
-        covered = r.get("aleatoric", {}).get("covered")
+        covered = r.get("aleatoric", r.get("epistemic", {})).get("covered")
         covered = f"{sum(covered.values())}/{len(covered)}" if covered else "—"
         online = r["wall_seconds"]
         online = f"{online:.0f}" if online >= 10 else f"{online:.2g}"

@@ -342,7 +342,19 @@ def dropout_estimates(
 ) -> dict:
     """MC dropout: θ̂ for ``count`` masks of the body; mean, std and every estimate."""
     masks = dropout_masks(jax.random.PRNGKey(seed), count, settings)
-    fits = [solve(mask, initial_factors) for mask in masks]
+    return spread_of([solve(mask, initial_factors) for mask in masks])
+
+
+def ensemble_estimates(solves: list[Callable[..., FewShotFit]], *, initial_factors=None) -> dict:
+    """Deep ensemble (Step 9's cross-check of MC dropout): θ̂ from each independently
+    pre-trained body's solve; mean, std and every estimate."""
+    if len(solves) < 2:
+        raise ValueError(f"an ensemble needs at least two bodies, got {len(solves)}")
+    return spread_of([solve(initial_factors=initial_factors) for solve in solves])
+
+
+def spread_of(fits: list[FewShotFit]) -> dict:
+    """Mean and sample std of θ̂ over ``fits``, every estimate and the summed online time."""
     names = list(fits[0].theta)
     values = np.array([[f.theta[n] for n in names] for f in fits])
     return {

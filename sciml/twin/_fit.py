@@ -20,7 +20,7 @@ from pdes import engines as sim
 from physics.engines import UNKNOWNS, EngineParameters
 from sciml import _io
 from sciml.twin._actuator_operator import load_actuator_operator
-from sciml.twin._few_shot import dropout_estimates, few_shot_solver
+from sciml.twin._few_shot import dropout_estimates, ensemble_estimates, few_shot_solver
 from sciml.twin._few_shot_body import FewShotSettings, check_length
 from sciml.twin._identifiability import figure as identifiability_figure
 from sciml.twin._identifiability import identifiability
@@ -105,24 +105,25 @@ def fit(
     initial_factors=None,
     steps: int | None = None,
     operators: Path | str | None = None,
-    body: Path | str | None = None,
+    body: Path | str | list | None = None,
     source: Path | str | None = None,
     surrogates: Path | str | None = None,
     dropout_masks: int = 20,
 ) -> dict:
     """Fit the four unknowns to the files' measurements; write the run directory ``out``.
 
-    ``steps`` is the PINNs' Adam budget (50,000) or multi-stage's stage 2 (5000); ``operators``
-    the folder of the trained actuator DeepONets (``sciml twin actuators``) that ``pinn-v1`` and
-    V1/V2 sources need; ``surrogates`` the folder of ``sciml twin surrogates`` (``pinn-v2``, V2
-    sources); ``body`` the folder of ``sciml twin pretrain`` (few-shot); ``source`` a
-    ``pinn-*`` run directory (multi-stage), whose θ̂ is the start.
+        ``steps`` is the PINNs' Adam budget (50,000) or multi-stage's stage 2 (5000); ``operators``
+        the folder of the trained actuator DeepONets (``sciml twin actuators``) that ``pinn-v1`` and
+        V1/V2 sources need; ``surrogates`` the folder of ``sciml twin surrogates`` (``pinn-v2``, V2
+        sources); ``body`` the folder of ``sciml twin pretrain`` (few-shot), or several folders
+    (bodies pre-trained with other ``--init-seed``: a deep ensemble, θ̂ ± its spread); ``source`` a
+        ``pinn-*`` run directory (multi-stage), whose θ̂ is the start.
     """
     if method not in METHODS:
         raise ValueError(f"unknown fit method {method!r}; available: {', '.join(METHODS)}")
     observation_set(observe)
     params = EngineParameters()
-    trained, settings, pretrained, source_fit, formulae = None, None, None, None, None
+    trained, settings, bodies, source_fit, formulae = None, None, [], None, None
     # everything is checked here, before the run directory is written
     if method in PINN_VARIANTS:
         steps = 50_000 if steps is None else steps
@@ -130,7 +131,8 @@ def fit(
     if method == "few-shot":
         if body is None:
             raise ValueError("few-shot needs --body DIR (pre-train one with sciml twin pretrain)")
-        pretrained, _ = load_body(body)
+        folders = [body] if isinstance(body, str | Path) else list(body)
+        bodies = [load_body(folder)[0] for folder in folders]
     if method == "multi-stage":
         if source is None:
             raise ValueError(
@@ -166,12 +168,12 @@ def fit(
         config.update(steps=steps, operators=None if operators is None else str(operators))
         config.update(surrogates=None if surrogates is None else str(surrogates))
     if method == "few-shot":
-        config.update(body=str(body), dropout_masks=dropout_masks)
+        config.update(body=[str(b) for b in folders], dropout_masks=dropout_masks)
     if method == "multi-stage":
         config.update(source=str(source))
     with jax.enable_x64(True):
         windows, observed, truth = load_windows(paths, sim.OBSERVATION_SETS[observe], noise, window)
-        if pretrained is not None:
+        for pretrained in bodies:
             check_length(windows, pretrained.length)
     _io.write_json(out / "config.json", {**config, **_io.environment()})  # inputs are valid
     with jax.enable_x64(True):
@@ -185,7 +187,7 @@ def fit(
             sigma, extra = result.sigma, {"residual_rms": result.residual_rms}
         elif method == "few-shot":
             result, sigma, extra = _few_shot(
-                windows, params, observed, pretrained, initial_factors, dropout_masks
+                windows, params, observed, bodies, initial_factors, dropout_masks
             )
             predicted = pinn_signals(result, windows, params, PREDICTED)
         elif method == "multi-stage":
@@ -253,19 +255,26 @@ def fit(
     return summary
 
 
-def _few_shot(windows, params, observed, pretrained, initial_factors, masks: int):
-    """The frozen-body solve; MC-dropout σ over ``masks`` masks when the body had dropout."""
-    solve = few_shot_solver(windows, params, observed, pretrained)
-    result = solve(initial_factors=initial_factors)
-    settings = FewShotSettings(**pretrained.settings)
+def _few_shot(windows, params, observed, bodies, initial_factors, masks: int):
+    """The frozen-body solve; with several bodies, θ̂ and σ are the ensemble's mean and std
+    (states from the first body); with one body pre-trained with dropout, MC-dropout σ over
+    ``masks`` masks."""
+    solves = [few_shot_solver(windows, params, observed, b) for b in bodies]
+    result = solves[0](initial_factors=initial_factors)
+    settings = FewShotSettings(**bodies[0].settings)
     extra = {
         "loss": result.loss,
         "compile_seconds": round(result.compile_seconds, 2),
         "feature_seconds": round(result.feature_seconds, 4),
     }
+    if len(solves) > 1:
+        spread = ensemble_estimates(solves, initial_factors=initial_factors)
+        extra["ensemble"] = {k: spread[k] for k in ("mean", "std", "estimates", "seconds")}
+        result = result._replace(theta=spread["mean"])
+        return result, spread["std"], extra
     if settings.dropout == 0.0 or masks < 2:
         return result, None, extra
-    spread = dropout_estimates(solve, masks, settings, initial_factors=initial_factors)
+    spread = dropout_estimates(solves[0], masks, settings, initial_factors=initial_factors)
     extra["dropout"] = {k: spread[k] for k in ("mean", "std", "seconds")}
     return result, spread["std"], extra
 

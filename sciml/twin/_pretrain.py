@@ -59,6 +59,7 @@ def pretrain_body(
     dropout: float = 0.0,
     spread: float = 0.3,
     seed: int = 1000,
+    init_seed: int = 0,
     progress: bool = True,
 ) -> dict:
     """Simulate the lab set, pre-train the body, write ``out/body.msgpack`` and ``body.json``;
@@ -75,6 +76,7 @@ def pretrain_body(
         chunk=min(500, steps),
         grid_rate=grid_rate,
         dropout=dropout,
+        seed=init_seed,
     )
     params = EngineParameters()
     start = time.perf_counter()
