@@ -29,7 +29,13 @@ from pdes.traffic._pems import (
     windows,
     write_pems,
 )
-from pdes.traffic._simulator import RoadNetwork, TrafficSimulation, road_network, simulate_traffic
+from pdes.traffic._simulator import (
+    RoadNetwork,
+    TrafficSimulation,
+    road_network,
+    simulate_traffic,
+    write_simulation,
+)
 
 __all__ = [
     "HISTORY",
@@ -59,4 +65,5 @@ __all__ = [
     "window_starts",
     "windows",
     "write_pems",
+    "write_simulation",
 ]

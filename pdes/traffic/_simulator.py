@@ -31,6 +31,10 @@ Vehicles are conserved exactly: cells + on-ramp queues + vehicles that left by o
 vehicles that ever arrived (checked at every 5-minute step and returned).
 """
 
+import json
+import os
+import tempfile
+from pathlib import Path
 from typing import NamedTuple
 
 import jax
@@ -39,7 +43,7 @@ import numpy as np
 from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import Delaunay
 
-from pdes.traffic._pems import STEPS_PER_DAY
+from pdes.traffic._pems import STEPS_PER_DAY, write_pems
 
 DT = 10.0  # s per CTM step
 STEPS_PER_READING = 30  # 5 minutes
@@ -121,6 +125,24 @@ def simulate_traffic(
     return TrafficSimulation(
         data, plan["edges"], network, incidents["records"], vehicles, error, clean
     )
+
+
+def write_simulation(folder: Path | str, name: str, simulation: TrafficSimulation, **meta) -> None:
+    """``name.npz`` and ``name.csv`` in the PEMS layout, and ``name.incidents.json`` (the
+    incidents, vehicle counts and ``meta``, e.g. the generating arguments)."""
+    folder = Path(folder)
+    write_pems(folder, name, simulation.data, simulation.edges)
+    record = {
+        **meta,
+        "sensors": int(simulation.data.shape[1]),
+        "features": ["flow (veh/5 min)", "occupancy", "speed (km/h)"],
+        "max_conservation_error": float(np.abs(simulation.conservation_error).max()),
+        "incidents": simulation.incidents,
+    }
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
+    with os.fdopen(fd, "w") as f:
+        json.dump(record, f, indent=1)
+    os.replace(tmp, folder / f"{name}.incidents.json")
 
 
 def _plan(network: RoadNetwork, rng) -> dict:

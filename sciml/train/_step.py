@@ -33,6 +33,7 @@ def make_train_step(
     weights_every: int = 1000,
     learning_rate: Callable[[jax.Array], jax.Array] | None = None,
     mesh: Mesh | None = None,
+    returns_weights: bool = False,
 ) -> Callable[[TrainState, PyTree], tuple[TrainState, dict[str, jax.Array]]]:
     r"""Build ``step(state, batches) -> (state, metrics)``, jitted, donating ``state``.
 
@@ -53,6 +54,9 @@ def make_train_step(
             with :func:`~sciml.train.shard_batch`. Call the step with ``batches`` positional
             (``None`` included) on a state placed by :func:`~sciml.train.replicate` (any other
             placement costs one more compilation). ``None``: one device.
+        returns_weights: ``loss_fn`` returns ``(loss, (terms, weights))`` and the new
+            ``weights`` replace the state's: state the model updates in its forward pass, such
+            as BatchNorm running statistics (Flax's ``batch_stats``).
 
     Returns:
         ``step(state, batches)``: ``batches`` is ``None`` when ``loss_fn`` draws its own points
@@ -78,6 +82,8 @@ def make_train_step(
         (loss, terms), grads = jax.value_and_grad(loss_fn, has_aux=True)(
             state.params, batch, key, weights
         )
+        if returns_weights:
+            terms, weights = terms
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         metrics = {"loss": loss, **terms, "grad_norm": optax.tree.norm(grads)}

@@ -1,0 +1,93 @@
+"""``sciml graph``: simulate a network into the PEMS layout, train and score forecasters on it,
+resume, and refuse bad input in one line."""
+
+import json
+import re
+
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from sciml import cli
+from sciml.train import TrainState, make_train_step
+
+TINY = ["--set", "channels=(4,4,4)", "--set", "branches=1", "--set", "max_windows=24"]
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory):
+    out = tmp_path_factory.mktemp("graph") / "data"
+    argv = ["graph", "simulate", "--junctions", "8", "--days", "4", "--out", str(out)]
+    assert cli.main(argv) == 0
+    return out / "traffic.npz"
+
+
+def test_historical_average_scores_the_test_split(network, tmp_path):
+    out = tmp_path / "ha"
+    assert cli.main(["graph", "historical_average", "--data", str(network), "--out", str(out)]) == 0
+    result = json.loads((out / "result.json").read_text())
+    steps = 4 * 288
+    assert result["sensors"] > 20 and result["test_windows"] == steps - int(0.8 * steps) - 23
+    assert all(np.isfinite(result[k]) for k in ("mae", "rmse", "mape", "mae@3", "mae@12"))
+    assert (out / "figures" / "forecast.png").exists()
+
+
+def test_training_resumes_and_refuses_a_changed_config(network, tmp_path, capsys):
+    """One epoch of a tiny STGODE (GRAM-ODE trains in the notebook's test); the same command again resumes from the checkpoint and
+    reports the same test errors; another learning rate on the same run directory is refused."""
+    out = tmp_path / "stgode"
+    argv = ["graph", "stgode", "--data", str(network), "--epochs", "1", "--batch", "8", *TINY]
+    assert cli.main([*argv, "--out", str(out), "--quiet"]) == 0
+    first = json.loads((out / "result.json").read_text())
+    assert first["steps"] == 3 and np.isfinite(first["mae"]) and first["best_epoch"] == 1
+    assert (out / "checkpoints").exists() and (out / "figures" / "training.png").exists()
+    assert cli.main([*argv, "--out", str(out), "--quiet"]) == 0
+    again = json.loads((out / "result.json").read_text())
+    assert again["mae"] == first["mae"]
+    capsys.readouterr()
+    assert cli.main([*argv, "--set", "learning_rate=0.1", "--out", str(out), "--quiet"]) == 2
+    assert "learning_rate" in capsys.readouterr().err
+
+
+def _write(folder, data, rows="from,to,cost\n0,1,1.0\n"):
+    np.savez(folder / "d.npz", data=data)
+    (folder / "d.csv").write_text(rows)
+    return folder / "d.npz"
+
+
+@pytest.mark.parametrize(
+    ("data", "rows", "message"),
+    [
+        (np.ones((800, 3)), None, None),  # [T, N] is read as one feature: no error
+        (np.ones((300, 3)), None, r"need at least one whole day \(288 steps\), got 180"),
+        (np.ones((400, 3, 1, 2)), None, r"'data' must be \[T, N, F\]"),
+        (np.ones((400, 3, 1)), "from,to,cost\n0,5,1.0\n", r"d.csv: line 2: sensor 5 is unknown"),
+        (np.ones((100, 3, 1)), None, r"validation has 20 time steps, fewer than one window"),
+    ],
+)
+def test_bad_data_is_one_line_and_exit_2(tmp_path, capsys, data, rows, message):
+    path = _write(tmp_path, data, *(() if rows is None else (rows,)))
+    code = cli.main(["graph", "historical_average", "--data", str(path), "--out",
+                     str(tmp_path / "run")])  # fmt: skip
+    err = capsys.readouterr().err
+    if message is None:
+        assert code == 0
+        return
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert re.search(message, err)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_loss_can_carry_state_such_as_batchnorm_statistics():
+    """With ``returns_weights`` the weights the loss returns replace the state's: a counter
+    that the loss increments reads 3 after 3 steps."""
+
+    def loss_fn(params, batch, key, weights):
+        return jnp.sum(params["w"] ** 2), ({}, {"count": weights["count"] + 1})
+
+    optimizer = optax.sgd(0.1)
+    state = TrainState.create({"w": jnp.ones(2)}, optimizer, seed=0, weights={"count": 0.0})
+    step = make_train_step(loss_fn, optimizer, steps_per_call=3, returns_weights=True)
+    state, _ = step(state, None)
+    assert float(state.weights["count"]) == 3.0
