@@ -34,8 +34,9 @@ def test_historical_average_scores_the_test_split(network, tmp_path):
 
 
 def test_training_resumes_and_refuses_a_changed_config(network, tmp_path, capsys):
-    """One epoch of a tiny STGODE (GRAM-ODE trains in the notebook's test); the same command again resumes from the checkpoint and
-    reports the same test errors; another learning rate on the same run directory is refused."""
+    """One epoch of a tiny STGODE (GRAM-ODE trains in the notebook's test); the same command
+    again resumes from the checkpoint and reports the same test errors; another learning rate
+    on the same run directory is refused."""
     out = tmp_path / "stgode"
     argv = ["graph", "stgode", "--data", str(network), "--epochs", "1", "--batch", "8", *TINY]
     assert cli.main([*argv, "--out", str(out), "--quiet"]) == 0
