@@ -405,7 +405,7 @@ def parser() -> argparse.ArgumentParser:
         "suite",
         help="convergence | laplacian | references | pinn | operators | operator_scaling | "
         "emulators | emulator_scaling | twin | twin_steps | twin_health | twin_pinn | "
-        "twin_actuators | twin_surrogates",
+        "twin_actuators | twin_surrogates | graph | graph_scaling",
     )
     bench.add_argument("--quick", action="store_true", help="smaller, faster setting")
     bench.add_argument("--out", help="run directory (default: runs/bench/SUITE)")

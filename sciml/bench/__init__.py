@@ -10,6 +10,8 @@ from sciml.bench._emulators import (
     emulator_scaling_table,
     emulators_table,
 )
+from sciml.bench._graph import graph_rows, graph_scaling_rows, graph_scaling_table, graph_table
+from sciml.bench._graph import task_names as graph_tasks
 from sciml.bench._operators import check_only as check_operators
 from sciml.bench._operators import operator_rows, operators_table, refuse_unknown
 from sciml.bench._peers import engine_peers_table, fno_peers_table, peers_table
@@ -44,6 +46,8 @@ SUITES = {
     "twin_pinn": twin_pinn_rows,
     "twin_actuators": twin_actuator_rows,
     "twin_surrogates": twin_surrogate_rows,
+    "graph": graph_rows,
+    "graph_scaling": graph_scaling_rows,
 }
 
 
@@ -51,13 +55,15 @@ def check(suite: str, only: list[str] | None, quick: bool = False) -> None:
     """Fail before any output is written: unknown suite, or ``only`` where it does not apply."""
     if suite not in SUITES:
         raise ValueError(f"unknown benchmark suite {suite!r}; suites: {', '.join(SUITES)}")
-    if only is not None and suite not in ("pinn", "operators", "emulators", "twin_pinn"):
+    if only is not None and suite not in ("pinn", "operators", "emulators", "twin_pinn", "graph"):
         raise ValueError(
-            "--only applies to the pinn, operators, emulators and twin_pinn suites, "
+            "--only applies to the pinn, operators, emulators, twin_pinn and graph suites, "
             f"not to {suite!r}"
         )
     if suite == "twin_pinn":
         refuse_unknown(only, twin_pinn_tasks(quick), suite)
+    if suite == "graph":
+        refuse_unknown(only, graph_tasks(quick), suite)
     if suite == "pinn":
         check_only(only, quick)
     if suite == "operators":
@@ -89,6 +95,10 @@ def table(suite: str, rows: list[dict]) -> str:
         return twin_surrogate_table(rows)
     if suite == "twin_steps":
         return step_test_table(rows)
+    if suite == "graph":
+        return graph_table(rows)
+    if suite == "graph_scaling":
+        return graph_scaling_table(rows)
     if suite == "peers":
         return peers_table(rows)
     if suite == "peers_fno":
