@@ -60,7 +60,10 @@ def solve_ode(
     term = diffrax.ODETerm(lambda t, y, args: vector_field(y))
     saveat = diffrax.SaveAt(t1=True) if ts is None else diffrax.SaveAt(ts=jnp.asarray(ts))
     if solver == "euler":
-        options = {"solver": diffrax.Euler(), "dt0": dt}
+        # a fixed grid needs exactly ceil(t1 / dt) steps: bounding the loop there keeps the
+        # reverse pass from checkpointing diffrax's default 4096-step budget
+        steps = int(np.ceil(t1 / dt - 1e-9))
+        options = {"solver": diffrax.Euler(), "dt0": dt, "max_steps": steps}
     else:
         controller = diffrax.PIDController(rtol=1e-3, atol=1e-3)
         options = {"solver": diffrax.Tsit5(), "dt0": None, "stepsize_controller": controller}
