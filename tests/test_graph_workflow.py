@@ -2,7 +2,10 @@
 resume, and refuse bad input in one line."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 import jax.numpy as jnp
 import numpy as np
@@ -92,3 +95,31 @@ def test_a_loss_can_carry_state_such_as_batchnorm_statistics():
     step = make_train_step(loss_fn, optimizer, steps_per_call=3, returns_weights=True)
     state, _ = step(state, None)
     assert float(state.weights["count"]) == 3.0
+
+
+def _losses(run_dir):
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return np.array([r["loss"] for r in rows if "loss" in r])
+
+
+def test_four_devices_train_like_one(network, tmp_path):
+    """The same STGODE run on 4 simulated CPU devices (each holding 2 of the 8 windows of a
+    batch; BatchNorm statistics and gradients are reduced over all of them) and on one: the
+    same batches and dropout masks, sums in another order, so the losses agree to float32
+    rounding accumulated over 3 steps (1e-5)."""
+    settings = ["--epochs", "1", "--batch", "8", *TINY, "--quiet"]
+    script = (
+        "import sys; from sciml import cli;"
+        f"sys.exit(cli.main(['graph', 'stgode', '--data', {str(network)!r}, '--out', "
+        f"sys.argv[1], *{settings!r}]))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "XLA_"))}
+    env |= {"JAX_PLATFORMS": "cpu", "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "four")],
+                          capture_output=True, text=True, env=env, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    config = json.loads((tmp_path / "four" / "config.json").read_text())
+    assert len(config["devices"]) == 4
+    argv = ["graph", "stgode", "--data", str(network), "--out", str(tmp_path / "one")]
+    assert cli.main([*argv, *settings]) == 0
+    np.testing.assert_allclose(_losses(tmp_path / "four"), _losses(tmp_path / "one"), rtol=1e-5)
