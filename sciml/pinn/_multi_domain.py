@@ -23,8 +23,9 @@ import numpy as np
 import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from pdes import families
 from sciml.models import MLP
-from sciml.pinn._decomposition import Decomposition
+from sciml.pinn._decomposition import Decomposition, decompose
 from sciml.pinn._interfaces import InterfacePhysics, interface_terms
 from sciml.train import lbfgs
 
@@ -40,6 +41,19 @@ class MultiDomainProblem(NamedTuple):
     physics: InterfacePhysics
     boundary: jax.Array
     boundary_values: jax.Array
+
+
+def family_problem(member, key: jax.Array, boundary_points: int = 100) -> MultiDomainProblem:
+    """A :mod:`pdes.families` instance split as METALIC splits it, with ``boundary_points``
+    data points per strip."""
+    d = decompose(member.bounds, member.split_axis, member.edges)
+    keys = jax.random.split(key, d.count)
+    data = [families.data_points(member, d.box(k), keys[k], boundary_points)
+            for k in range(d.count)]  # fmt: skip
+    pde = InterfacePhysics(member.residual, member.flux, member.x_axis, member.second_axis)
+    return MultiDomainProblem(
+        d, pde, jnp.stack([p for p, _ in data]), jnp.stack([v for _, v in data])
+    )
 
 
 def init_networks(key: jax.Array, count: int, width: int = 20, depth: int = 2, dim: int = 2):
