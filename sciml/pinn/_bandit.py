@@ -1,0 +1,141 @@
+r"""METALIC's reward model and arm choice (Li, Penwarden et al., ICML 2023; ``seed-models.md``
+section 6.5): a Gaussian process over (PDE parameters, condition set) built with tinygp.
+
+Kernel: an RBF in the standardised context times a categorical kernel on the 9-bit arm,
+
+.. math::
+    k((c, a), (c', a')) = \sigma^2 \exp\Big(-\tfrac{|c - c'|^2}{2\ell^2}\Big)
+        \exp\big(e^{\lambda}\,\overline{[a = a']}\big),
+
+:math:`\overline{[a = a']}` the fraction of matching bits; Gaussian noise of precision τ with
+a Gamma(100, 1) prior. Hyperparameters (log σ, log ℓ, λ, log τ) maximise the log marginal
+likelihood plus the prior by L-BFGS, refitted from the same start every round.
+
+Choice over the 512 arms at a context: UCB (μ + 1·σ) or Thompson sampling (20 draws per arm
+from the independent marginals, the arm with the largest draw).
+"""
+
+from typing import NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import tinygp
+
+from sciml.pinn._interfaces import CONDITIONS
+from sciml.train import lbfgs
+
+ARMS = jnp.asarray([[(n >> k) & 1 for k in range(len(CONDITIONS))] for n in range(512)], float)
+"""Every condition set; row n has bit k = condition k + 1 (as :func:`condition_mask` reads n)."""
+PRIOR_SHAPE, PRIOR_RATE = 100.0, 1.0  # Gamma prior on the noise precision τ
+UCB_BETA, THOMPSON_DRAWS = 1.0, 20
+
+
+class ContextArmKernel(tinygp.kernels.Kernel):
+    """The product kernel on inputs ``[context..., 9 arm bits]``."""
+
+    contexts: int = eqx.field(static=True)
+    log_amplitude: jax.Array
+    log_length: jax.Array
+    log_match: jax.Array
+
+    def evaluate(self, x1, x2):
+        c1, c2 = x1[: self.contexts], x2[: self.contexts]
+        a1, a2 = x1[self.contexts :], x2[self.contexts :]
+        rbf = jnp.exp(-0.5 * jnp.sum((c1 - c2) ** 2) / jnp.exp(2 * self.log_length))
+        match = jnp.mean(1.0 - jnp.abs(a1 - a2))
+        return jnp.exp(2 * self.log_amplitude) * rbf * jnp.exp(jnp.exp(self.log_match) * match)
+
+
+class RewardModel(NamedTuple):
+    """A fitted GP: its hyperparameters, the training inputs and rewards (centred)."""
+
+    params: dict
+    inputs: jax.Array
+    rewards: jax.Array
+    mean: float
+    contexts: int
+
+    def gp(self) -> tinygp.GaussianProcess:
+        return _gp(self.params, self.inputs, self.contexts)
+
+    def predict(self, context: jax.Array, arms: jax.Array = ARMS):
+        """Posterior mean and std of the reward of every arm at ``context``."""
+        queries = jnp.concatenate([jnp.broadcast_to(context, (arms.shape[0], self.contexts)),
+                                   arms], axis=1)  # fmt: skip
+        _, conditioned = self.gp().condition(self.rewards - self.mean, queries)
+        return conditioned.loc + self.mean, jnp.sqrt(jnp.maximum(conditioned.variance, 0.0))
+
+
+def _gp(params: dict, inputs: jax.Array, contexts: int) -> tinygp.GaussianProcess:
+    kernel = ContextArmKernel(
+        contexts=contexts, log_amplitude=params["log_amplitude"],
+        log_length=params["log_length"], log_match=params["log_match"],
+    )  # fmt: skip
+    return tinygp.GaussianProcess(kernel, inputs, diag=jnp.exp(-params["log_precision"]))
+
+
+def standardise(context, ranges) -> jax.Array:
+    """Contexts scaled as a StandardScaler fitted on the uniform distribution of each range."""
+    low, high = (jnp.asarray([r[i] for r in ranges], float) for i in (0, 1))
+    return (jnp.asarray(context, float) - (low + high) / 2) / ((high - low) / np.sqrt(12))
+
+
+def fit_reward_model(contexts, arms, rewards, steps: int = 200) -> RewardModel:
+    """Maximum a posteriori hyperparameters for rewards observed at (standardised context, arm)
+    pairs ``contexts [n, c]``, ``arms [n, 9]``, ``rewards [n]``."""
+    contexts, arms = jnp.atleast_2d(jnp.asarray(contexts, float)), jnp.asarray(arms, float)
+    rewards = jnp.asarray(rewards, float)
+    inputs = jnp.concatenate([contexts, arms], axis=1)
+    count = contexts.shape[1]
+    mean = float(rewards.mean())
+    start = {
+        "log_amplitude": jnp.log(jnp.maximum(rewards.std(), 1e-3)),
+        "log_length": jnp.zeros(()),
+        "log_match": jnp.zeros(()),
+        "log_precision": jnp.log(jnp.asarray(PRIOR_SHAPE / PRIOR_RATE)),
+    }
+
+    def loss(params):
+        likelihood = _gp(params, inputs, count).log_probability(rewards - mean)
+        tau = jnp.exp(params["log_precision"])
+        # Gamma(shape, rate) on τ, written for log τ (the Jacobian adds log τ)
+        prior = PRIOR_SHAPE * params["log_precision"] - PRIOR_RATE * tau
+        return -(likelihood + prior)
+
+    optimizer = lbfgs()
+    value_and_grad = optax.value_and_grad_from_state(loss)
+
+    @jax.jit
+    def run(params):
+        def step(carry, _):
+            params, state = carry
+            value, grads = value_and_grad(params, state=state)
+            updates, state = optimizer.update(grads, state, params, value=value, grad=grads,
+                                              value_fn=loss)  # fmt: skip
+            return (optax.apply_updates(params, updates), state), value
+
+        (params, _), values = jax.lax.scan(step, (params, optimizer.init(params)), None,
+                                           length=steps)  # fmt: skip
+        return params, values[-1]
+
+    params, final = run(start)
+    if not np.isfinite(float(final)):
+        raise FloatingPointError(f"the reward model's negative log posterior is {final}")
+    return RewardModel(params, inputs, rewards, mean, count)
+
+
+def choose_arm(model: RewardModel, context, heuristic: str, key: jax.Array | None = None) -> int:
+    """The arm index (0-511) that ``heuristic`` picks at ``context``: ``ucb``, ``ts`` (Thompson
+    sampling) or ``mean`` (the posterior-mean best, for testing)."""
+    mean, std = model.predict(jnp.asarray(context, float))
+    if heuristic == "ucb":
+        return int(jnp.argmax(mean + UCB_BETA * std))
+    if heuristic == "mean":
+        return int(jnp.argmax(mean))
+    if heuristic == "ts":
+        draws = mean[None] + std[None] * jax.random.normal(key, (THOMPSON_DRAWS, mean.shape[0]))
+        return int(jnp.argmax(draws.max(axis=0)))
+    raise ValueError(f"unknown heuristic {heuristic!r}; available: ucb, ts, mean")
