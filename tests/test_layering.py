@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 STDLIB = set(sys.stdlib_module_names)
 ALLOWED = {
     "physics": {"physics", "jax", "numpy", "jaxtyping"},
-    # scipy: only for Sobol direction numbers (pdes.samplers); jax itself depends on it
+    # scipy: Sobol direction numbers (pdes.samplers), Delaunay triangulation and spanning trees
+    # (pdes.traffic); jax itself depends on it
     "pdes": {"pdes", "physics", "jax", "numpy", "jaxtyping", "scipy", "diffrax", "h5py"},
 }
 
