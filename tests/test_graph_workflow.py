@@ -12,7 +12,9 @@ import numpy as np
 import optax
 import pytest
 
+from pdes import traffic
 from sciml import cli
+from sciml.graph import GraphConfig, historical_average, prepare_task
 from sciml.train import TrainState, make_train_step
 
 TINY = ["--set", "channels=(4,4,4)", "--set", "branches=1", "--set", "max_windows=24"]
@@ -123,3 +125,36 @@ def test_four_devices_train_like_one(network, tmp_path):
     argv = ["graph", "stgode", "--data", str(network), "--out", str(tmp_path / "one")]
     assert cli.main([*argv, *settings]) == 0
     np.testing.assert_allclose(_losses(tmp_path / "four"), _losses(tmp_path / "one"), rtol=1e-5)
+
+
+def test_the_task_normalises_with_the_training_split_only():
+    """Training readings ~ 10, validation and test ~ 1000: any statistic of another split would
+    pull the mean far from 10 (the official GRAM-ODE code z-scores each split by its own)."""
+    rng = np.random.default_rng(1)
+    data = np.concatenate([rng.normal(10, 1, (600, 3, 2)), rng.normal(1000, 1, (400, 3, 2))])
+    task = prepare_task(traffic.TrafficData(data, np.full((3, 3), np.inf)), graphs=False)
+    np.testing.assert_allclose(task.normaliser.mean, data[:600].mean(axis=(0, 1)))
+    assert task.offsets == {"train": 0, "val": 600, "test": 800}
+
+
+@pytest.mark.parametrize("start_weekday", [0, 4])
+def test_the_historical_average_is_exact_on_a_weekly_pattern(start_weekday):
+    """Flows that depend only on the 5-minute slot and on weekday/weekend, series starting on
+    weekday ``start_weekday``: the forecast of every test window is exact, so any off-by-one in
+    the target times or a wrong weekend would show (zeros, i.e. missing, are left out of the
+    table)."""
+    day, steps = 288, 21 * 288
+    index = np.arange(steps)
+    weekend = (index // day + start_weekday) % 7 >= 5
+    flow = 50 + 30 * np.sin(2 * np.pi * (index % day) / day) + 40 * weekend
+    data = np.repeat(flow[:, None, None], 2, axis=1)
+    data[100, 0, 0] = 0.0  # a missing reading in training
+    task = prepare_task(traffic.TrafficData(data, np.full((2, 2), np.inf)), graphs=False)
+    forecast = historical_average(task, "test", start_weekday)
+    _, truth = traffic.windows(task.flows["test"][:, :, None])
+    np.testing.assert_allclose(forecast, truth, atol=1e-9)
+
+
+def test_gram_ode_refuses_an_odd_ode_width():
+    with pytest.raises(ValueError, match="gram_ode needs an even ODE width"):
+        GraphConfig(model="gram_ode", channels=(8, 4, 7))

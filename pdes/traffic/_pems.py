@@ -68,7 +68,10 @@ def read_pems(data_path: Path | str, distance_path: Path | str, ids_path=None) -
     """
     data_path, distance_path = Path(data_path), Path(distance_path)
     try:
-        with np.load(data_path) as archive:
+        archive = np.load(data_path)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise TrafficFormatError(f"{data_path.name}: not an .npz archive (holds one array)")
+        with archive:
             if "data" not in archive.files:
                 raise TrafficFormatError(
                     f"{data_path.name}: no array 'data' (has {', '.join(archive.files) or 'none'})"
@@ -146,7 +149,7 @@ def _sensor(text: str, sensors: int, ids: dict[str, int] | None, name: str, line
         return ids[text]
     try:
         index = int(float(text))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise TrafficFormatError(f"{name}: line {line}: sensor {text!r} is not an index") from None
     if not 0 <= index < sensors or index != float(text):
         raise TrafficFormatError(

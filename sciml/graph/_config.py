@@ -61,6 +61,7 @@ class GraphConfig:
     solver: str = "euler"
     dtw_band: int = 0  # Sakoe-Chiba band of the semantic graph's DTW; 0: exact DTW
     max_windows: int = 0  # > 0: train on this many windows spread over the training split
+    start_weekday: int = 0  # weekday of the series' first step (0 = Monday): historical average
 
     def __post_init__(self):
         _choice("model", self.model, MODELS)
@@ -75,6 +76,13 @@ class GraphConfig:
             raise ValueError("channels must name at least one TCN width")
         for width in self.channels:
             _positive("channels", width)
+        if not 0 <= self.start_weekday <= 6:
+            raise ValueError(f"start_weekday must be 0 (Monday) to 6, got {self.start_weekday}")
+        if self.model == "gram_ode" and self.channels[-1] > 1 and self.channels[-1] % 2:
+            # the local compression splits 4C value channels over C/2 heads
+            raise ValueError(
+                f"gram_ode needs an even ODE width (channels[-1]), got {self.channels}"
+            )
 
     @property
     def rate(self) -> float:

@@ -28,9 +28,10 @@ def _series(values: np.ndarray, sensor: int, horizon: int, offset: int):
 
 def save(folder, predicted, truth, offset: int, incidents, history, evaluations) -> None:
     folder = Path(folder)
-    busy = np.argsort(truth[:, :, 0].std(axis=0))[-SHOWN:][::-1]
-    fig = Figure(figsize=(11, 2.6 * SHOWN), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(SHOWN, 1, sharex=True))
+    shown = min(SHOWN, truth.shape[1])
+    busy = np.argsort(truth[:, :, 0].std(axis=0))[-shown:][::-1]
+    fig = Figure(figsize=(11, 2.6 * shown), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(shown, 1, sharex=True))
     for ax, sensor in zip(axes, busy, strict=True):
         t, y = _series(truth, sensor, 1, offset)
         keep = t < offset + DAYS * 288

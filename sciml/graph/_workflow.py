@@ -69,9 +69,10 @@ def _schedule(config: GraphConfig, steps_per_epoch: int) -> optax.Schedule:
     _, _, milestones, factor = PUBLISHED[config.model]
     if config.schedule == "constant" or not milestones:
         return optax.constant_schedule(config.rate)
-    boundaries = {
-        max(1, round(config.epochs * m / 200)) * steps_per_epoch: factor for m in milestones
-    }
+    boundaries = {}
+    for m in milestones:  # milestones that land on the same step multiply their factors
+        step = max(1, round(config.epochs * m / 200)) * steps_per_epoch
+        boundaries[step] = boundaries.get(step, 1.0) * factor
     return optax.piecewise_constant_schedule(config.rate, boundaries)
 
 
@@ -109,17 +110,23 @@ def train_and_evaluate(config: GraphConfig, run_dir: str | Path, *, progress: bo
         starts = np.unique(starts)
     if config.model != "historical_average" and config.batch > len(starts):
         raise ValueError(f"batch={config.batch} exceeds the {len(starts)} training windows")
+    if jax.device_count() > 1 and config.batch % jax.device_count():
+        raise ValueError(
+            f"batch={config.batch} must be a multiple of the {jax.device_count()} devices"
+        )
     _io.write_json(
         run_dir / "config.json",
         {"config": config_lib.to_dict(config), "data_shape": list(data.data.shape),
          **_io.environment()},
     )  # fmt: skip
     start_time = time.perf_counter()
-    task = prepare_task(data, config.dtw_band, cache=run_dir / "graphs.npz")
+    baseline = config.model == "historical_average"
+    task = prepare_task(data, config.dtw_band, cache=run_dir / "graphs.npz", graphs=not baseline)
     graph_seconds = time.perf_counter() - start_time
-    if config.model == "historical_average":
+    if baseline:
         _, truth = traffic.windows(task.flows["test"][:, :, None])
-        return _finish(config, run_dir, task, data, historical_average(task, "test"), truth)
+        forecast = historical_average(task, "test", config.start_weekday)
+        return _finish(config, run_dir, task, data, forecast, truth)
 
     model = build_model(config)
     graphs = tuple(adjacency_graph(a) for a in task.adjacency)
@@ -150,8 +157,6 @@ def train_and_evaluate(config: GraphConfig, run_dir: str | Path, *, progress: bo
     schedule = _schedule(config, steps_per_epoch)
     optimizer = optax.adamw(schedule, weight_decay=config.weight_decay)
     mesh = data_mesh() if jax.device_count() > 1 else None
-    if mesh is not None and config.batch % mesh.size:
-        raise ValueError(f"batch={config.batch} must be a multiple of the {mesh.size} devices")
     state = TrainState.create(params, optimizer, seed=config.seed, weights=extra)
     if mesh is not None:
         state = replicate(state, mesh)

@@ -86,8 +86,9 @@ def standardise(context, ranges) -> jax.Array:
 def fit_reward_model(contexts, arms, rewards, steps: int = 200) -> RewardModel:
     """Maximum a posteriori hyperparameters for rewards observed at (standardised context, arm)
     pairs ``contexts [n, c]``, ``arms [n, 9]``, ``rewards [n]``."""
-    contexts, arms = jnp.atleast_2d(jnp.asarray(contexts, float)), jnp.asarray(arms, float)
     rewards = jnp.asarray(rewards, float)
+    contexts = jnp.asarray(contexts, float).reshape(rewards.shape[0], -1)
+    arms = jnp.asarray(arms, float)
     inputs = jnp.concatenate([contexts, arms], axis=1)
     count = contexts.shape[1]
     mean = float(rewards.mean())
@@ -136,6 +137,8 @@ def choose_arm(model: RewardModel, context, heuristic: str, key: jax.Array | Non
     if heuristic == "mean":
         return int(jnp.argmax(mean))
     if heuristic == "ts":
+        if key is None:
+            raise ValueError("Thompson sampling needs a random key")
         draws = mean[None] + std[None] * jax.random.normal(key, (THOMPSON_DRAWS, mean.shape[0]))
         return int(jnp.argmax(draws.max(axis=0)))
     raise ValueError(f"unknown heuristic {heuristic!r}; available: ucb, ts, mean")
