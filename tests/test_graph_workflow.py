@@ -104,6 +104,7 @@ def _losses(run_dir):
     return np.array([r["loss"] for r in rows if "loss" in r])
 
 
+@pytest.mark.slow  # 45 s; the PINN suite keeps the default-suite 4-device check
 def test_four_devices_train_like_one(network, tmp_path):
     """The same STGODE run on 4 simulated CPU devices (each holding 2 of the 8 windows of a
     batch; BatchNorm statistics and gradients are reduced over all of them) and on one: the

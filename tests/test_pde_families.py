@@ -59,6 +59,7 @@ def test_data_points_lie_on_the_data_faces_of_each_strip(x64):
     )  # fmt: skip  (the middle strip: initial line only)
 
 
+@pytest.mark.slow  # 33 s; tests/test_multi_domain.py trains in the default suite
 def test_a_reaction_member_trains_as_a_two_strip_pinn():
     """ρ = 3, split at t = 1/2, solution continuity + residual continuity: 1500 Adam + 300
     L-BFGS steps reach 2.5e-2 (measured, float32; 3000 + 1000 steps reach 2.3e-2, so the
