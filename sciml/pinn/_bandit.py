@@ -21,11 +21,10 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import tinygp
 
 from sciml.pinn._interfaces import CONDITIONS
-from sciml.train import lbfgs
+from sciml.train import minimize_lbfgs
 
 ARMS = jnp.asarray([[(n >> k) & 1 for k in range(len(CONDITIONS))] for n in range(512)], float)
 """Every condition set; row n has bit k = condition k + 1 (as :func:`condition_mask` reads n)."""
@@ -106,23 +105,8 @@ def fit_reward_model(contexts, arms, rewards, steps: int = 200) -> RewardModel:
         prior = PRIOR_SHAPE * params["log_precision"] - PRIOR_RATE * tau
         return -(likelihood + prior)
 
-    optimizer = lbfgs()
-    value_and_grad = optax.value_and_grad_from_state(loss)
-
-    @jax.jit
-    def run(params):
-        def step(carry, _):
-            params, state = carry
-            value, grads = value_and_grad(params, state=state)
-            updates, state = optimizer.update(grads, state, params, value=value, grad=grads,
-                                              value_fn=loss)  # fmt: skip
-            return (optax.apply_updates(params, updates), state), value
-
-        (params, _), values = jax.lax.scan(step, (params, optimizer.init(params)), None,
-                                           length=steps)  # fmt: skip
-        return params, values[-1]
-
-    params, final = run(start)
+    params, values = minimize_lbfgs(loss, start, steps)
+    final = values[-1]
     if not np.isfinite(float(final)):
         raise FloatingPointError(f"the reward model's negative log posterior is {final}")
     return RewardModel(params, inputs, rewards, mean, count)

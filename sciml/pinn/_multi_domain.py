@@ -27,7 +27,7 @@ from pdes import families
 from sciml.models import MLP
 from sciml.pinn._decomposition import Decomposition, decompose
 from sciml.pinn._interfaces import InterfacePhysics, interface_terms
-from sciml.train import lbfgs
+from sciml.train import minimize_lbfgs
 
 BOUNDARY_WEIGHT, INTERFACE_WEIGHT = 20.0, 5.0
 
@@ -178,23 +178,6 @@ def train_multi_domain(
         params, values = run_adam(params)
         history["adam"] = float(values[-1])
     if lbfgs_steps:
-        quasi_newton = lbfgs()
-        value_and_grad = optax.value_and_grad_from_state(objective)
-
-        @jax.jit
-        def run_lbfgs(p):
-            def step(carry, _):
-                p, state = carry
-                value, grads = value_and_grad(p, state=state)
-                updates, state = quasi_newton.update(
-                    grads, state, p, value=value, grad=grads, value_fn=objective
-                )
-                return (optax.apply_updates(p, updates), state), value
-
-            init = (p, quasi_newton.init(p))
-            (p, _), values = jax.lax.scan(step, init, None, length=lbfgs_steps)
-            return p, values
-
-        params, values = run_lbfgs(params)
+        params, values = minimize_lbfgs(objective, params, lbfgs_steps)
         history["lbfgs"] = float(values[-1])
     return params, history

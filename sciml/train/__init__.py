@@ -5,7 +5,7 @@ parallelism over a device mesh, on one process or several (``jax.distributed``).
 from sciml.train._bfgs import bfgs, scale_by_bfgs, warm_start
 from sciml.train._checkpoint import Checkpoints
 from sciml.train._distributed import initialize, process_share
-from sciml.train._lbfgs import lbfgs, make_lbfgs_step
+from sciml.train._lbfgs import lbfgs, make_lbfgs_step, minimize_lbfgs
 from sciml.train._loop import FitResult, TrainingDiverged, fit
 from sciml.train._metrics_log import MetricsLog
 from sciml.train._sharding import (
@@ -34,6 +34,7 @@ __all__ = [
     "lbfgs",
     "make_lbfgs_step",
     "make_train_step",
+    "minimize_lbfgs",
     "process_share",
     "replicate",
     "replicated",

@@ -72,3 +72,25 @@ def make_lbfgs_step(
         return jax.lax.scan(body, state, None, length=steps_per_call)
 
     return jit_step(step, mesh, batch_axis=0)
+
+
+def minimize_lbfgs(objective: Callable, params, steps: int):
+    """``steps`` L-BFGS iterations on a deterministic ``objective(params)``, scanned in one
+    compiled call; returns the parameters and the objective at every iteration."""
+    optimizer = lbfgs()
+    value_and_grad = optax.value_and_grad_from_state(objective)
+
+    def step(carry, _):
+        p, state = carry
+        value, grads = value_and_grad(p, state=state)
+        updates, state = optimizer.update(
+            grads, state, p, value=value, grad=grads, value_fn=objective
+        )
+        return (optax.apply_updates(p, updates), state), value
+
+    @jax.jit
+    def run(p):
+        (p, _), values = jax.lax.scan(step, (p, optimizer.init(p)), None, length=steps)
+        return p, values
+
+    return run(params)

@@ -33,7 +33,7 @@ from physics.engines import (
     published_formulae,
 )
 from sciml.models import MLP
-from sciml.train import lbfgs
+from sciml.train import minimize_lbfgs
 from sciml.twin._store import read_arrays, shaped_like, write_arrays
 
 WIDTH, DEPTH = 32, 3
@@ -170,28 +170,13 @@ def train_surrogate(
     def full_loss(p):
         return jnp.mean((model.apply(p, x_hat)[:, 0] - target) ** 2)
 
-    quasi_newton = lbfgs()
-    value_and_grad = optax.value_and_grad_from_state(full_loss)
-
-    @jax.jit
-    def polish(p):
-        def step(carry, _):
-            p, state = carry
-            value, grads = value_and_grad(p, state=state)
-            updates, state = quasi_newton.update(
-                grads, state, p, value=value, grad=grads, value_fn=full_loss
-            )
-            return (optax.apply_updates(p, updates), state), value
-
-        (p, _), values = jax.lax.scan(step, (p, quasi_newton.init(p)), None, length=lbfgs_steps)
-        return p, values[-1]
-
     start = time.perf_counter()
     params, final = run(params, optimizer.init(params), jax.random.PRNGKey(seed + 1))
     if lbfgs_steps > 0:
         # the line search needs one dtype throughout: the parameters take the inputs' precision
         params = jax.tree.map(lambda a: a.astype(x_hat.dtype), params)
-        params, final = polish(params)
+        params, values = minimize_lbfgs(full_loss, params, lbfgs_steps)
+        final = values[-1]
     final = float(final)  # the host sync that ends training
     seconds = time.perf_counter() - start
     if not np.isfinite(final):
