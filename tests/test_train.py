@@ -136,6 +136,18 @@ def test_resumed_run_ends_with_the_parameters_of_an_uninterrupted_one(tmp_path):
     assert again.resumed_from == 400 and not again.history[-1].get("eval")
 
 
+def test_a_spent_time_budget_stops_at_the_next_checkpoint_evaluated_and_saved(tmp_path):
+    # max_seconds=0 is spent before the first step: training stops at the first checkpoint
+    # step (100), evaluated and saved as an end would be; resuming with budget left goes on
+    stopped = run(tmp_path, 400, max_seconds=0.0)
+    assert int(stopped.state.step) == 100
+    assert [row["step"] for row in stopped.evaluations] == [100]
+    assert sorted(p.name for p in (tmp_path / "checkpoints" / "latest").iterdir()) == ["100"]
+    resumed = run(tmp_path, 400, max_seconds=1e9)
+    assert resumed.resumed_from == 100 and int(resumed.state.step) == 400
+    assert_trees_equal(resumed.state.params, run(tmp_path / "straight", 400).state.params)
+
+
 def test_divergence_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
     def drifting(params, batch, key, weights):
         # a linear term pushes b2 up steadily; once it passes 3 the loss is NaN

@@ -10,7 +10,14 @@ from sciml.bench._emulators import (
     emulator_scaling_table,
     emulators_table,
 )
-from sciml.bench._graph import graph_rows, graph_scaling_rows, graph_scaling_table, graph_table
+from sciml.bench._graph import (
+    graph_full_rows,
+    graph_rows,
+    graph_scaling_rows,
+    graph_scaling_table,
+    graph_table,
+)
+from sciml.bench._graph import scaling_task_names as graph_scaling_tasks
 from sciml.bench._graph import task_names as graph_tasks
 from sciml.bench._operators import check_only as check_operators
 from sciml.bench._operators import operator_rows, operators_table, refuse_unknown
@@ -47,6 +54,7 @@ SUITES = {
     "twin_actuators": twin_actuator_rows,
     "twin_surrogates": twin_surrogate_rows,
     "graph": graph_rows,
+    "graph_full": graph_full_rows,
     "graph_scaling": graph_scaling_rows,
 }
 
@@ -55,15 +63,19 @@ def check(suite: str, only: list[str] | None, quick: bool = False) -> None:
     """Fail before any output is written: unknown suite, or ``only`` where it does not apply."""
     if suite not in SUITES:
         raise ValueError(f"unknown benchmark suite {suite!r}; suites: {', '.join(SUITES)}")
-    if only is not None and suite not in ("pinn", "operators", "emulators", "twin_pinn", "graph"):
+    with_only = ("pinn", "operators", "emulators", "twin_pinn", "graph", "graph_full",
+                 "graph_scaling")  # fmt: skip
+    if only is not None and suite not in with_only:
         raise ValueError(
-            "--only applies to the pinn, operators, emulators, twin_pinn and graph suites, "
+            f"--only applies to the {', '.join(with_only)} suites, "
             f"not to {suite!r}"
         )
     if suite == "twin_pinn":
         refuse_unknown(only, twin_pinn_tasks(quick), suite)
-    if suite == "graph":
+    if suite in ("graph", "graph_full"):
         refuse_unknown(only, graph_tasks(quick), suite)
+    if suite == "graph_scaling":
+        refuse_unknown(only, graph_scaling_tasks(quick), suite)
     if suite == "pinn":
         check_only(only, quick)
     if suite == "operators":
@@ -95,7 +107,7 @@ def table(suite: str, rows: list[dict]) -> str:
         return twin_surrogate_table(rows)
     if suite == "twin_steps":
         return step_test_table(rows)
-    if suite == "graph":
+    if suite in ("graph", "graph_full"):
         return graph_table(rows)
     if suite == "graph_scaling":
         return graph_scaling_table(rows)

@@ -8,6 +8,12 @@ brackets): TCN widths (16, 8, 16) [(64, 32, 64)], one branch per graph [3], 8 ep
 training windows spread over the training split [all windows, 200 epochs], batch 16, AdamW
 1e-3 for every network [2e-4 GRAM-ODE, 2e-3 STGODE] with the published decay milestones scaled
 to the run, selection by validation MAE. The historical average needs no training (one row).
+
+``graph_full`` is the same comparison at the published sizes (TCN (64, 32, 64), three branches
+per graph, every training window, each network's published learning rate and 200-epoch
+schedule) for an accelerator, every network given the same training time (``FULL_SECONDS``:
+the published protocol's first epochs); ``graph_scaling --only stgode-published,...`` times
+those sizes.
 """
 
 import shutil
@@ -28,6 +34,8 @@ NETWORK = {"junctions": 20, "days": 21, "seed": 0}
 QUICK_NETWORK = {"junctions": 8, "days": 4, "seed": 0}
 CPU = ["channels=(16,8,16)", "branches=1", "epochs=8", "max_windows=640", "learning_rate=1e-3"]
 QUICK = ["channels=(4,4,4)", "branches=1", "epochs=1", "max_windows=32", "batch=8"]
+FULL_SECONDS = 120  # training-time budget per run: the published 200-epoch protocol, cut
+FULL = ["branches=3", "epochs=200", f"max_seconds={FULL_SECONDS}"]
 TASKS = {
     "historical_average": ["model=historical_average"],
     "gru": ["model=gru"],
@@ -39,7 +47,14 @@ TASKS = {
     "gram_ode-no-divergence": ["model=gram_ode", "divergence=False"],
 }
 SEEDS = (0, 1, 2)
+FULL_SEEDS = (0,)
 SCALING_SENSORS = (100, 250, 500, 1000)
+SCALING_TASKS = {  # name: (model, sizes); the published sizes only where --only names them
+    "stgode": ("stgode", CPU),
+    "gram_ode": ("gram_ode", CPU),
+    "stgode-published": ("stgode", ["branches=3"]),
+    "gram_ode-published": ("gram_ode", ["branches=3"]),
+}
 SCALING_BATCH, SCALING_STEPS = 4, 3
 
 
@@ -47,8 +62,23 @@ def task_names(quick: bool = False) -> list[str]:
     return list(TASKS)
 
 
+def scaling_task_names(quick: bool = False) -> list[str]:
+    return list(SCALING_TASKS)
+
+
 def graph_rows(quick: bool = False, out=None, only=None) -> list[dict]:
-    base = Path(out if out is not None else "runs/bench/graph/runs")
+    """The CPU-budget comparison: ``CPU`` sizes, three seeds."""
+    return _rows("graph", QUICK if quick else CPU, (0,) if quick else SEEDS, quick, out, only)
+
+
+def graph_full_rows(quick: bool = False, out=None, only=None) -> list[dict]:
+    """The published sizes (``FULL``) for an accelerator, ``FULL_SEEDS``."""
+    return _rows("graph_full", QUICK if quick else FULL, (0,) if quick else FULL_SEEDS, quick,
+                 out, only)  # fmt: skip
+
+
+def _rows(suite, settings, seeds, quick, out, only) -> list[dict]:
+    base = Path(out if out is not None else f"runs/bench/{suite}/runs")
     network = QUICK_NETWORK if quick else NETWORK
     data = base / "data" / "traffic.npz"
     if not data.exists():
@@ -59,13 +89,12 @@ def graph_rows(quick: bool = False, out=None, only=None) -> list[dict]:
     for task, overrides in TASKS.items():
         if only is not None and task not in only:
             continue
-        seeds = (0,) if quick or task == "historical_average" else SEEDS
-        for seed in seeds:
-            settings = [f"data={data}", f"seed={seed}", *(QUICK if quick else CPU), *overrides]
-            config = override(GraphConfig(), settings)
+        for seed in seeds[:1] if task == "historical_average" else seeds:
+            config = override(GraphConfig(), [f"data={data}", f"seed={seed}", *settings,
+                                              *overrides])  # fmt: skip
             run_dir = base / f"{task}-seed{seed}"
             result = train_and_evaluate(config, run_dir, progress=False)
-            rows.append({"suite": "graph", "problem": task, "network": network, **result})
+            rows.append({"suite": suite, "problem": task, "network": network, **result})
     figures = base.parent / "figures"
     for name in ("forecast.png", "incident.png"):  # GRAM-ODE, seed 0
         source = base / "gram_ode-seed0" / "figures" / name
@@ -110,18 +139,20 @@ def graph_table(rows: list[dict]) -> str:
 
 
 def graph_scaling_rows(quick: bool = False, out=None, only=None) -> list[dict]:
-    """Training samples per second of STGODE and GRAM-ODE (CPU sizes, batch 4) on random
-    sparse graphs of 100 to 1000 sensors: the median of ``SCALING_STEPS`` timed steps after
-    compilation (timed apart)."""
+    """Training samples per second of STGODE and GRAM-ODE (batch 4) on random sparse graphs of
+    100 to 1000 sensors: the median of ``SCALING_STEPS`` timed steps after compilation (timed
+    apart). CPU sizes unless ``only`` names the ``-published`` tasks."""
     rows = []
     sizes = SCALING_SENSORS[:1] if quick else SCALING_SENSORS
-    for model_name in ("stgode", "gram_ode"):
-        config = override(GraphConfig(), [f"model={model_name}", *(QUICK if quick else CPU)])
+    for task in only or ("stgode", "gram_ode"):
+        model_name, settings = SCALING_TASKS[task]
+        config = override(GraphConfig(), [f"model={model_name}", *(QUICK if quick else settings)])
         for sensors in sizes:
             compile_seconds, step_seconds = _step_seconds(build_model(config), sensors)
             rows.append({
-                "suite": "graph_scaling", "problem": f"{model_name}-{sensors}",
+                "suite": "graph_scaling", "problem": f"{task}-{sensors}",
                 "model": model_name, "sensors": sensors, "batch": SCALING_BATCH,
+                "channels": list(config.channels), "branches": config.branches,
                 "compile_seconds": round(compile_seconds, 2),
                 "step_seconds": round(step_seconds, 4),
                 "samples_per_second": round(SCALING_BATCH / step_seconds, 2),
@@ -169,11 +200,13 @@ def _step_seconds(model, sensors: int) -> tuple[float, float]:
 
 
 def graph_scaling_table(rows: list[dict]) -> str:
-    lines = ["| model | sensors | batch | compile s | step s | samples/s |",
-             "|---|---|---|---|---|---|"]  # fmt: skip
+    lines = ["| model | TCN widths × branches | device | sensors | batch | compile s | step s "
+             "| samples/s |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for r in rows:
+        sizes = f"{tuple(r.get('channels', (16, 8, 16)))} × {r.get('branches', 1)}"
         lines.append(
-            f"| {r['model']} | {r['sensors']} | {r['batch']} | {r['compile_seconds']:.0f} | "
+            f"| {r['model']} | {sizes} | {r['device']} | {r['sensors']} | {r['batch']} | "
+            f"{r['compile_seconds']:.0f} | "
             f"{r['step_seconds']:.3g} | {r['samples_per_second']:.3g} |"
         )
     return "\n".join(lines)

@@ -62,6 +62,7 @@ class GraphConfig:
     dtw_band: int = 0  # Sakoe-Chiba band of the semantic graph's DTW; 0: exact DTW
     max_windows: int = 0  # > 0: train on this many windows spread over the training split
     start_weekday: int = 0  # weekday of the series' first step (0 = Monday): historical average
+    max_seconds: float = 0.0  # > 0: stop after the epoch in which this much training time passed
 
     def __post_init__(self):
         _choice("model", self.model, MODELS)
@@ -70,7 +71,7 @@ class GraphConfig:
         _choice("solver", self.solver, SOLVERS)
         for name in ("epochs", "batch", "branches"):
             _positive(name, getattr(self, name))
-        for name in ("learning_rate", "weight_decay", "dtw_band", "max_windows"):
+        for name in ("learning_rate", "weight_decay", "dtw_band", "max_windows", "max_seconds"):
             _positive(name, getattr(self, name), allow_zero=True)
         if not self.channels:
             raise ValueError("channels must name at least one TCN width")

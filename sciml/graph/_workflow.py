@@ -204,7 +204,9 @@ def train_and_evaluate(config: GraphConfig, run_dir: str | Path, *, progress: bo
         state, step, steps=total, run_dir=run_dir, data=call_indices, evaluate=scores,
         eval_every=steps_per_epoch, log_every=max(1, steps_per_epoch // 10),
         checkpoint_every=steps_per_epoch, best_metric="val_mae", progress=progress,
+        max_seconds=config.max_seconds or None,
     )  # fmt: skip
+    done = int(result_fit.state.step)
     best = Checkpoints(run_dir / "checkpoints", best_metric="val_mae")
     state = best.restore(result_fit.state, which="best")
     best.close()
@@ -215,13 +217,13 @@ def train_and_evaluate(config: GraphConfig, run_dir: str | Path, *, progress: bo
     timing = {
         "parameters": count_params(state.params),
         "training_windows": items,
-        "epochs": config.epochs,
-        "steps": total,
+        "epochs": done // steps_per_epoch,
+        "steps": done,
         "learning_rate": config.rate,
         "loss_space": config.loss_space,
         "best_epoch": int(selected["step"] // steps_per_epoch),
         "wall_seconds": round(result_fit.wall_seconds, 2),
-        "samples_per_second": round(total * config.batch / max(result_fit.wall_seconds, 1e-9), 2),
+        "samples_per_second": round(done * config.batch / max(result_fit.wall_seconds, 1e-9), 2),
         "inference_seconds": round(inference, 3),
         "graph_seconds": round(graph_seconds, 2),
     }

@@ -75,6 +75,7 @@ def fit(
     best_metric: str | None = None,
     progress: bool = True,
     stage: str | None = None,
+    max_seconds: float | None = None,
 ) -> FitResult:
     """Train ``state`` with ``step_fn`` (from :func:`make_train_step`) until ``steps`` steps.
 
@@ -92,6 +93,9 @@ def fit(
         progress: show a progress bar.
         stage: name of this training stage (e.g. "adam", "lbfgs"): its checkpoints go to
             ``checkpoints/STAGE`` and its rows carry ``"stage"``, so stages share a run directory.
+        max_seconds: a training-time budget: once spent (resumed runs count their earlier
+            time), training stops at the next checkpoint step, evaluated and saved as at the
+            end; ``state.step`` tells how far it got.
 
     With several processes (:func:`~sciml.train.initialize`), every process calls ``fit`` with
     the same arguments and ``run_dir``: all of them take part in each checkpoint, only process 0
@@ -181,7 +185,8 @@ def fit(
             state, metrics = step_fn(state, batches)
             pending.append((step, metrics))
             step += steps_per_call
-            done = step == steps
+            out_of_time = max_seconds is not None and wall() >= max_seconds
+            done = step == steps or (out_of_time and step % checkpoint_every == 0)
             if step % log_every == 0 or done:
                 flush()
             result = None
@@ -195,6 +200,8 @@ def fit(
             if step % checkpoint_every == 0 or done:
                 flush()
                 checkpoint(result)
+            if done:
+                break
         flush()
     finally:
         bar.close()
