@@ -108,8 +108,8 @@ def graph_table(rows: list[dict]) -> str:
     """Mean ± std over seeds of the masked test errors (flow, vehicles per 5 min; MAPE %)."""
     lines = [
         "| model | seeds | parameters | MAE | RMSE | MAPE % | MAE @15 min | MAE @30 min "
-        "| MAE @60 min | RMSE @60 min | samples/s | training s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| MAE @60 min | RMSE @60 min | samples/s | training s | epochs |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def cell(values, fmt="{:.2f}"):
@@ -129,11 +129,12 @@ def graph_table(rows: list[dict]) -> str:
         trained = "wall_seconds" in chosen[0]
         speed = cell(get("samples_per_second"), "{:.1f}") if trained else "—"
         wall = cell(get("wall_seconds"), "{:.0f}") if trained else "—"
+        epochs = cell(get("epochs"), "{:.0f}") if trained else "—"
         params = chosen[0].get("parameters", "—")
         lines.append(
             f"| {task} | {len(chosen)} | {params} | {cell(get('mae'))} | {cell(get('rmse'))} | "
             f"{cell(get('mape'), '{:.1f}')} | {cell(get('mae@3'))} | {cell(get('mae@6'))} | "
-            f"{cell(get('mae@12'))} | {cell(get('rmse@12'))} | {speed} | {wall} |"
+            f"{cell(get('mae@12'))} | {cell(get('rmse@12'))} | {speed} | {wall} | {epochs} |"
         )
     return "\n".join(lines)
 
