@@ -19,6 +19,8 @@ from sciml.bench._graph import (
 )
 from sciml.bench._graph import scaling_task_names as graph_scaling_tasks
 from sciml.bench._graph import task_names as graph_tasks
+from sciml.bench._metalic import device_rows, device_table, metalic_rows, metalic_table
+from sciml.bench._metalic import task_names as metalic_tasks
 from sciml.bench._operators import check_only as check_operators
 from sciml.bench._operators import operator_rows, operators_table, refuse_unknown
 from sciml.bench._peers import engine_peers_table, fno_peers_table, peers_table
@@ -56,6 +58,8 @@ SUITES = {
     "graph": graph_rows,
     "graph_full": graph_full_rows,
     "graph_scaling": graph_scaling_rows,
+    "metalic": metalic_rows,
+    "multi_domain_devices": device_rows,
 }
 
 
@@ -64,18 +68,17 @@ def check(suite: str, only: list[str] | None, quick: bool = False) -> None:
     if suite not in SUITES:
         raise ValueError(f"unknown benchmark suite {suite!r}; suites: {', '.join(SUITES)}")
     with_only = ("pinn", "operators", "emulators", "twin_pinn", "graph", "graph_full",
-                 "graph_scaling")  # fmt: skip
+                 "graph_scaling", "metalic")  # fmt: skip
     if only is not None and suite not in with_only:
-        raise ValueError(
-            f"--only applies to the {', '.join(with_only)} suites, "
-            f"not to {suite!r}"
-        )
+        raise ValueError(f"--only applies to the {', '.join(with_only)} suites, not to {suite!r}")
     if suite == "twin_pinn":
         refuse_unknown(only, twin_pinn_tasks(quick), suite)
     if suite in ("graph", "graph_full"):
         refuse_unknown(only, graph_tasks(quick), suite)
     if suite == "graph_scaling":
         refuse_unknown(only, graph_scaling_tasks(quick), suite)
+    if suite == "metalic":
+        refuse_unknown(only, metalic_tasks(quick), suite)
     if suite == "pinn":
         check_only(only, quick)
     if suite == "operators":
@@ -111,6 +114,10 @@ def table(suite: str, rows: list[dict]) -> str:
         return graph_table(rows)
     if suite == "graph_scaling":
         return graph_scaling_table(rows)
+    if suite == "metalic":
+        return metalic_table(rows)
+    if suite == "multi_domain_devices":
+        return device_table(rows)
     if suite == "peers":
         return peers_table(rows)
     if suite == "peers_fno":

@@ -137,6 +137,42 @@ def relative_l2(predicted, reference) -> float:
     return float(np.linalg.norm(predicted - reference) / np.linalg.norm(reference))
 
 
+def initial_state(problem: MultiDomainProblem, key: jax.Array, *, interior_points: int = 1000,
+                  interface_points: int = 100, width: int = 20, depth: int = 2,
+                  mesh: Mesh | None = None):  # fmt: skip
+    """Stacked initial parameters, interior points ``[K, n, d]`` and interface points
+    ``[K - 1, m, d]`` (``None`` for one strip), all from ``key``."""
+    d = problem.decomposition
+    k_init, k_interior, k_interface = jax.random.split(key, 3)
+    params = shard_stack(init_networks(k_init, d.count, width, depth, len(d.bounds)), mesh)
+    interior = shard_stack(d.interior(k_interior, interior_points), mesh)
+    interface = d.interfaces(k_interface, interface_points) if d.count > 1 else None
+    return params, interior, interface
+
+
+def adam_stage(problem, mask, params, interior, interface, steps: int, width=20, depth=2):
+    """``steps`` full-batch Adam iterations at 1e-3 in one scan (trace it inside ``jax.jit``);
+    returns the parameters and the loss before each step."""
+    loss = multi_domain_loss(problem, mask, width, depth)
+    objective = lambda p: loss(p, interior, interface)[0]
+    adam = optax.adam(1e-3)
+
+    def step(carry, _):
+        p, state = carry
+        value, grads = jax.value_and_grad(objective)(p)
+        updates, state = adam.update(grads, state, p)
+        return (optax.apply_updates(p, updates), state), value
+
+    (params, _), values = jax.lax.scan(step, (params, adam.init(params)), None, length=steps)
+    return params, values
+
+
+def lbfgs_stage(problem, mask, params, interior, interface, steps: int, width=20, depth=2):
+    """``steps`` L-BFGS iterations (:func:`sciml.train.minimize_lbfgs`)."""
+    loss = multi_domain_loss(problem, mask, width, depth)
+    return minimize_lbfgs(lambda p: loss(p, interior, interface)[0], params, steps)
+
+
 def train_multi_domain(
     problem: MultiDomainProblem,
     mask,
@@ -144,6 +180,7 @@ def train_multi_domain(
     *,
     adam_steps: int = 2000,
     lbfgs_steps: int = 0,
+    lbfgs_mask=None,
     interior_points: int = 1000,
     interface_points: int = 100,
     width: int = 20,
@@ -151,33 +188,22 @@ def train_multi_domain(
     mesh: Mesh | None = None,
 ):
     """METALIC's optimisation on fixed (full-batch) points: Adam at 1e-3 for ``adam_steps``,
-    then ``lbfgs_steps`` L-BFGS iterations; every subdomain in one scanned, jitted call.
-    Returns the stacked parameters and the loss after each stage."""
-    d = problem.decomposition
-    k_init, k_interior, k_interface = jax.random.split(key, 3)
-    params = shard_stack(init_networks(k_init, d.count, width, depth, len(d.bounds)), mesh)
-    interior = shard_stack(d.interior(k_interior, interior_points), mesh)
-    interface = d.interfaces(k_interface, interface_points) if d.count > 1 else None
-    loss = multi_domain_loss(problem, mask, width, depth)
-    objective = lambda p: loss(p, interior, interface)[0]
-    adam = optax.adam(1e-3)
-
-    @jax.jit
-    def run_adam(p):
-        def step(carry, _):
-            p, state = carry
-            value, grads = jax.value_and_grad(objective)(p)
-            updates, state = adam.update(grads, state, p)
-            return (optax.apply_updates(p, updates), state), value
-
-        (p, _), values = jax.lax.scan(step, (p, adam.init(p)), None, length=adam_steps)
-        return p, values
-
+    then ``lbfgs_steps`` L-BFGS iterations (with ``lbfgs_mask``, default ``mask``: the two-stage
+    variant changes the condition set between stages); every subdomain in one scanned, jitted
+    call per stage. Returns the stacked parameters and the final loss of each stage."""
+    params, interior, interface = initial_state(
+        problem, key, interior_points=interior_points, interface_points=interface_points,
+        width=width, depth=depth, mesh=mesh,
+    )  # fmt: skip
     history = {}
     if adam_steps:
-        params, values = run_adam(params)
+        run = jax.jit(lambda p: adam_stage(problem, mask, p, interior, interface, adam_steps,
+                                           width, depth))  # fmt: skip
+        params, values = run(params)
         history["adam"] = float(values[-1])
     if lbfgs_steps:
-        params, values = minimize_lbfgs(objective, params, lbfgs_steps)
+        second = mask if lbfgs_mask is None else lbfgs_mask
+        params, values = lbfgs_stage(problem, second, params, interior, interface, lbfgs_steps,
+                                     width, depth)  # fmt: skip
         history["lbfgs"] = float(values[-1])
     return params, history
