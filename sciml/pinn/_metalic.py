@@ -89,13 +89,13 @@ class Trainer:
     the collocation and boundary points, so the total matches two strips).
     """
 
-    def __init__(self, family: str, budget: Budget = Budget(), single_domain: bool = False):
+    def __init__(self, family: str, budget: Budget | None = None, single_domain: bool = False):
         if family not in families.FAMILIES:
             raise ValueError(
                 f"unknown PDE family {family!r}; available: {', '.join(families.FAMILIES)}"
             )
         ranges = families.FAMILIES[family].ranges
-        self.family, self.budget, self.names = family, budget, list(ranges)
+        self.family, self.budget, self.names = family, budget or Budget(), list(ranges)
         self.ranges = [ranges[n] for n in self.names]
         middle = families.instance(family, **{n: (lo + hi) / 2 for n, (lo, hi) in ranges.items()})
         edges = (middle.edges[0], middle.edges[-1]) if single_domain else middle.edges
