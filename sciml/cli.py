@@ -24,6 +24,11 @@ Sub-commands (each has ``--help``):
   GRAM-ODE, STGODE, a GRU or the historical average on PEMS-layout traffic data and score its
   forecasts; ``sciml graph simulate --junctions J --days D --out DIR``: simulate traffic on a
   generated road network into that layout (:mod:`sciml.graph`, :mod:`pdes.traffic`).
+- ``sciml pinn-dd FAMILY --param beta=10 --conditions 100010000 [--single-domain]``: train one
+  multi-domain PINN of a parametric family with a set of interface conditions (a figure, the
+  errors); ``sciml metalic FAMILY [--heuristic ucb|ts] [--mode query|step]``: learn the
+  interface conditions per PDE instance with METALIC's GP bandit and test them on held-out
+  parameters against fixed sets (:mod:`sciml.pinn._metalic`).
 - ``sciml problems``: the problem catalogue with default parameters.
 - ``sciml report``: regenerate the README tables from committed result rows.
 
@@ -37,6 +42,7 @@ import time
 from pathlib import Path
 
 import jax
+import numpy as np
 
 from pdes import generators
 from sciml import _io, _report
@@ -205,6 +211,80 @@ def _graph(args) -> None:
         f"{r['rmse']:.2f}, MAPE {r['mape']:.1f} % (60 min ahead: MAE {r['mae@12']:.2f}); "
         f"run directory {out}"
     )
+
+
+def _budget(args):
+    from sciml.pinn._metalic import Budget
+
+    for name in ("adam_steps", "lbfgs_steps", "points"):
+        if getattr(args, name) < (1 if name == "points" else 0):
+            raise ValueError(f"--{name.replace('_', '-')} must be positive, got "
+                             f"{getattr(args, name)}")  # fmt: skip
+    return Budget(adam_steps=args.adam_steps, lbfgs_steps=args.lbfgs_steps,
+                  interior_points=args.points)  # fmt: skip
+
+
+def _pinn_dd(args) -> None:
+    from pdes import families
+    from sciml.pinn import _dd_figure
+    from sciml.pinn._metalic import Trainer, arm_bits, arm_number
+
+    theta = {}
+    for item in args.param or []:
+        name, _, value = item.partition("=")
+        theta[name] = float(value)
+    if not theta and args.family in families.FAMILIES:  # the middle of every range
+        theta = {k: (lo + hi) / 2 for k, (lo, hi) in families.FAMILIES[args.family].ranges.items()}
+    families.instance(args.family, **theta)  # one-line errors for the family and θ
+    first = arm_number(args.conditions)
+    second = arm_number(args.lbfgs_conditions or args.conditions)
+    trainer = Trainer(args.family, _budget(args), single_domain=args.single_domain)
+    key = jax.random.key(args.seed)
+    adam = trainer.adam(theta, [first], key)
+    final = trainer.lbfgs(adam, [second]) if args.lbfgs_steps else adam
+    jumps = trainer.interface_jump(final)
+    out = Path(args.out or f"runs/pinn-dd/{args.family}-{arm_bits(first)}-seed{args.seed}")
+    result = {
+        "family": args.family, "theta": theta, "single_domain": args.single_domain,
+        "conditions": [arm_bits(first), arm_bits(second)], "seed": args.seed,
+        "budget": trainer.budget._asdict(), "error_adam": float(adam.errors[0]),
+        "error": float(final.errors[0]),
+        "interface_jump_rms": [float(np.sqrt(np.mean(j**2))) for j in jumps],
+        **_io.environment(),
+    }  # fmt: skip
+    _io.write_json(out / "result.json", result)
+    domains = "one domain" if args.single_domain else f"{trainer.decomposition.count} strips"
+    title = f"{args.family} {theta}, {domains}, conditions {arm_bits(first)}"
+    _dd_figure.save(out / "solution.png", trainer, final, jumps, title)
+    jump = ", ".join(f"{j:.2e}" for j in result["interface_jump_rms"]) or "—"
+    print(f"{args.family} {theta} ({domains}): rel. L2 {result['error_adam']:.3e} after Adam, "
+          f"{result['error']:.3e} after L-BFGS; RMS interface jump {jump}; {out}")  # fmt: skip
+
+
+def _metalic(args) -> None:
+    from sciml.pinn._metalic import FIXED, Trainer, baseline_errors, run_bandit
+
+    trainer = Trainer(args.family, _budget(args))
+    for name in ("warmup", "rounds", "tests"):
+        if getattr(args, name) < (0 if name == "rounds" else 1):
+            raise ValueError(f"--{name} must be positive, got {getattr(args, name)}")
+    run = run_bandit(trainer, args.heuristic, args.seed, mode=args.mode, warmup=args.warmup,
+                     rounds=args.rounds, tests=args.tests)  # fmt: skip
+    baselines = baseline_errors(trainer, args.tests, (args.seed,)) if args.baselines else {}
+    out = Path(args.out or f"runs/metalic/{args.family}-{args.heuristic}-{args.mode}-seed"
+                           f"{args.seed}")  # fmt: skip
+    _io.write_json(out / "result.json", {"family": args.family, "heuristic": args.heuristic,
+                                         "mode": args.mode, "seed": args.seed,
+                                         "budget": trainer.budget._asdict(), **run,
+                                         "baselines": baselines, **_io.environment()})  # fmt: skip
+    names = [n for n in baselines if n.split("-")[0] in FIXED or n.startswith("random")]
+    print("| θ | METALIC arms | rel. L2 | " + " | ".join(names) + " |")
+    print("|---|---|---|" + "---|" * len(names))
+    for i, t in enumerate(run["test"]):
+        theta = ", ".join(f"{k}={v:.3g}" for k, v in t["theta"].items())
+        cells = "".join(f" {baselines[n][i]:.3e} |" for n in names)
+        print(f"| {theta} | {'→'.join(dict.fromkeys(t['arms']))} | {t['error']:.3e} |{cells}")
+    print(f"{len(run['history'])} training tasks, {run['wall_seconds']:.0f} s; {out}")
 
 
 def _twin_simulate(args) -> None:
@@ -467,6 +547,41 @@ def parser() -> argparse.ArgumentParser:
     )
     graph.add_argument("--quiet", action="store_true", help="no progress bar")
     graph.set_defaults(run=_graph)
+
+    def budget_arguments(command):
+        command.add_argument("--adam-steps", type=int, default=1000, help="Adam steps (1000)")
+        command.add_argument("--lbfgs-steps", type=int, default=200, help="L-BFGS steps (200)")
+        command.add_argument("--points", type=int, default=1000,
+                             help="collocation points per subdomain (1000)")  # fmt: skip
+        command.add_argument("--seed", type=int, default=0, help="random seed (0)")
+        command.add_argument("--out", help="run directory")
+
+    dd = sub.add_parser("pinn-dd", help="multi-domain PINN of a parametric PDE family")
+    dd.add_argument("family", help="advection | reaction | heat | burgers")
+    dd.add_argument("--param", action="append", metavar="NAME=VALUE",
+                    help="a PDE parameter, e.g. beta=10 (default: mid-range)")  # fmt: skip
+    dd.add_argument("--conditions", default="100000000",
+                    help="9-bit condition set or 0-511 (100000000: continuity)")  # fmt: skip
+    dd.add_argument("--lbfgs-conditions", help="another set for the L-BFGS stage")
+    dd.add_argument("--single-domain", action="store_true", help="one network, no interfaces")
+    budget_arguments(dd)
+    dd.set_defaults(run=_pinn_dd)
+
+    metalic = sub.add_parser("metalic", help="learn interface conditions per PDE instance")
+    metalic.add_argument("family", help="advection | reaction | heat | burgers")
+    metalic.add_argument("--heuristic", choices=("ucb", "ts"), default="ucb")
+    metalic.add_argument("--mode", choices=("query", "step"), default="query",
+                         help="query: one condition set; step: one per training stage")  # fmt: skip
+    metalic.add_argument("--warmup", type=int, default=5, help="random warm-up tasks (5)")
+    metalic.add_argument("--rounds", type=int, default=15, help="online rounds (15)")
+    metalic.add_argument("--tests", type=int, default=8, help="held-out parameters (8)")
+    metalic.add_argument(
+        "--baselines",
+        action="store_true",
+        help="also train the fixed sets and a random arm at the test θ",
+    )
+    budget_arguments(metalic)
+    metalic.set_defaults(run=_metalic)
 
     data = sub.add_parser("data", help="generate or describe an operator-learning data set")
     data_sub = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)

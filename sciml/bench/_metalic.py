@@ -26,9 +26,9 @@ from sciml.pinn._metalic import (
     Trainer,
     arm_number,
     baseline_errors,
+    held_out_contexts,
+    held_out_key,
     run_bandit,
-    test_contexts,
-    test_key,
 )
 
 FAMILIES = ("advection", "reaction", "heat", "burgers")
@@ -116,10 +116,12 @@ def _domains(family, budget, tests, base) -> list[dict]:
         ("multi-domain", Trainer(family, budget)),
     ):
         errors, seconds = [], []
-        for i, theta in enumerate(test_contexts(family, tests)):
+        for i, theta in enumerate(held_out_contexts(family, tests)):
             start = time.perf_counter()
             errors.append(
-                float(trainer.errors(theta, [arm_number(FIXED["continuity"])], test_key(i))[0, 1])
+                float(
+                    trainer.errors(theta, [arm_number(FIXED["continuity"])], held_out_key(i))[0, 1]
+                )
             )
             seconds.append(time.perf_counter() - start)
         rows.append(

@@ -15,6 +15,7 @@ Choice over the 512 arms at a context: UCB (μ + 1·σ) or Thompson sampling (20
 from the independent marginals, the arm with the largest draw).
 """
 
+from functools import partial
 from typing import NamedTuple
 
 import equinox as eqx
@@ -30,6 +31,8 @@ ARMS = jnp.asarray([[(n >> k) & 1 for k in range(len(CONDITIONS))] for n in rang
 """Every condition set; row n has bit k = condition k + 1 (as :func:`condition_mask` reads n)."""
 PRIOR_SHAPE, PRIOR_RATE = 100.0, 1.0  # Gamma prior on the noise precision τ
 UCB_BETA, THOMPSON_DRAWS = 1.0, 20
+PAD_TO = 16  # observations are padded to a multiple of this: one compile per 16 rounds
+PAD_CONTEXT, PAD_NOISE = 1e4, 1e12  # padding: far from every context (kernel exactly 0), no weight
 
 
 class ContextArmKernel(tinygp.kernels.Kernel):
@@ -49,31 +52,44 @@ class ContextArmKernel(tinygp.kernels.Kernel):
 
 
 class RewardModel(NamedTuple):
-    """A fitted GP: its hyperparameters, the training inputs and rewards (centred)."""
+    """A fitted GP: its hyperparameters, the (padded) training inputs and rewards, the mean
+    reward and which rows are padding."""
 
     params: dict
     inputs: jax.Array
     rewards: jax.Array
     mean: float
     contexts: int
+    padding: jax.Array
 
     def gp(self) -> tinygp.GaussianProcess:
-        return _gp(self.params, self.inputs, self.contexts)
+        return _gp(self.params, self.inputs, self.contexts, self.padding)
 
     def predict(self, context: jax.Array, arms: jax.Array = ARMS):
         """Posterior mean and std of the reward of every arm at ``context``."""
         queries = jnp.concatenate([jnp.broadcast_to(context, (arms.shape[0], self.contexts)),
                                    arms], axis=1)  # fmt: skip
-        _, conditioned = self.gp().condition(self.rewards - self.mean, queries)
-        return conditioned.loc + self.mean, jnp.sqrt(jnp.maximum(conditioned.variance, 0.0))
+        centred = self.rewards - self.mean
+        loc, variance = _posterior(self.params, self.inputs, centred, self.padding, queries,
+                                   self.contexts)  # fmt: skip
+        return loc + self.mean, jnp.sqrt(jnp.maximum(variance, 0.0))
 
 
-def _gp(params: dict, inputs: jax.Array, contexts: int) -> tinygp.GaussianProcess:
+@partial(jax.jit, static_argnames="contexts")
+def _posterior(params, inputs, centred, padding, queries, contexts: int):
+    _, conditioned = _gp(params, inputs, contexts, padding).condition(centred, queries)
+    return conditioned.loc, conditioned.variance
+
+
+def _gp(params: dict, inputs: jax.Array, contexts: int, padding) -> tinygp.GaussianProcess:
     kernel = ContextArmKernel(
-        contexts=contexts, log_amplitude=params["log_amplitude"],
-        log_length=params["log_length"], log_match=params["log_match"],
-    )  # fmt: skip
-    return tinygp.GaussianProcess(kernel, inputs, diag=jnp.exp(-params["log_precision"]))
+        contexts=contexts,
+        log_amplitude=params["log_amplitude"],
+        log_length=params["log_length"],
+        log_match=params["log_match"],
+    )
+    noise = jnp.where(padding, PAD_NOISE, jnp.exp(-params["log_precision"]))
+    return tinygp.GaussianProcess(kernel, inputs, diag=noise)
 
 
 def standardise(context, ranges) -> jax.Array:
@@ -84,32 +100,45 @@ def standardise(context, ranges) -> jax.Array:
 
 def fit_reward_model(contexts, arms, rewards, steps: int = 200) -> RewardModel:
     """Maximum a posteriori hyperparameters for rewards observed at (standardised context, arm)
-    pairs ``contexts [n, c]``, ``arms [n, 9]``, ``rewards [n]``."""
+    pairs ``contexts [n, c]``, ``arms [n, 9]``, ``rewards [n]``.
+
+    The observations are padded to a multiple of ``PAD_TO`` with points far from every context
+    (the kernel to them underflows to 0) carrying noise variance 1e12: they leave the posterior
+    of the real points unchanged and add a term to the likelihood whose hyperparameter gradient
+    is ~1e-12, while the fit compiles once per ``PAD_TO`` rounds instead of every round."""
     rewards = jnp.asarray(rewards, float)
-    contexts = jnp.asarray(contexts, float).reshape(rewards.shape[0], -1)
-    arms = jnp.asarray(arms, float)
-    inputs = jnp.concatenate([contexts, arms], axis=1)
-    count = contexts.shape[1]
-    mean = float(rewards.mean())
+    n = rewards.shape[0]
+    contexts = jnp.asarray(contexts, float).reshape(n, -1)
+    inputs = jnp.concatenate([contexts, jnp.asarray(arms, float)], axis=1)
+    size = -(-n // PAD_TO) * PAD_TO
+    padding = jnp.arange(size) >= n
+    inputs = jnp.concatenate([inputs, jnp.zeros((size - n, inputs.shape[1]))])
+    inputs = inputs.at[n:, : contexts.shape[1]].set(PAD_CONTEXT)
+    mean = rewards.mean()
+    centred = jnp.concatenate([rewards - mean, jnp.zeros(size - n)])
     start = {
         "log_amplitude": jnp.log(jnp.maximum(rewards.std(), 1e-3)),
         "log_length": jnp.zeros(()),
         "log_match": jnp.zeros(()),
         "log_precision": jnp.log(jnp.asarray(PRIOR_SHAPE / PRIOR_RATE)),
     }
+    params, final = _map_fit(inputs, centred, padding, start, contexts.shape[1], steps)
+    if not np.isfinite(float(final)):
+        raise FloatingPointError(f"the reward model's negative log posterior is {final}")
+    return RewardModel(params, inputs, centred + mean, float(mean), contexts.shape[1], padding)
 
+
+@partial(jax.jit, static_argnames=("contexts", "steps"))
+def _map_fit(inputs, centred, padding, start, contexts: int, steps: int):
     def loss(params):
-        likelihood = _gp(params, inputs, count).log_probability(rewards - mean)
+        likelihood = _gp(params, inputs, contexts, padding).log_probability(centred)
         tau = jnp.exp(params["log_precision"])
         # Gamma(shape, rate) on τ, written for log τ (the Jacobian adds log τ)
         prior = PRIOR_SHAPE * params["log_precision"] - PRIOR_RATE * tau
         return -(likelihood + prior)
 
     params, values = minimize_lbfgs(loss, start, steps)
-    final = values[-1]
-    if not np.isfinite(float(final)):
-        raise FloatingPointError(f"the reward model's negative log posterior is {final}")
-    return RewardModel(params, inputs, rewards, mean, count)
+    return params, values[-1]
 
 
 def choose_arm(model: RewardModel, context, heuristic: str, key: jax.Array | None = None) -> int:

@@ -41,6 +41,7 @@ from sciml.pinn._multi_domain import (
     composite,
     initial_state,
     lbfgs_stage,
+    subdomain_function,
 )
 
 FIXED = {  # condition sets from the literature, bits in CONDITIONS order
@@ -156,42 +157,70 @@ class Trainer:
         reference = np.asarray(jax.vmap(member.exact)(self.grid))
         return jnp.stack([p for p, _ in data]), jnp.stack([v for _, v in data]), reference
 
-    def adam(self, theta: dict, arms, key: jax.Array):
-        """Adam stage for each arm of ``arms`` (numbers) at θ: (state, errors)."""
+    def adam(self, theta: dict, arms, key: jax.Array) -> "Stage":
+        """The Adam stage at θ for each arm of ``arms`` (numbers), side by side."""
         boundary, values, reference = self.data(theta, jax.random.fold_in(key, 0))
         vector = jnp.asarray([theta[n] for n in self.names], float)
         masks = ARMS[jnp.asarray(arms)]
         params, predicted = self._adam(vector, masks, boundary, values, jax.random.fold_in(key, 1))
-        state = (vector, params, boundary, values, key, reference)
-        return state, _errors(predicted, reference)
+        return Stage(vector, params, boundary, values, key, reference, np.asarray(predicted))
 
-    def lbfgs(self, state, arms):
-        """L-BFGS stage from the Adam stage's ``state``, arm by arm: errors."""
-        vector, params, boundary, values, key, reference = state
+    def lbfgs(self, stage: "Stage", arms) -> "Stage":
+        """The L-BFGS stage from ``stage``, each network stack with its own arm."""
         masks = ARMS[jnp.asarray(arms)]
-        _, predicted = self._lbfgs(
-            vector, masks, params, boundary, values, jax.random.fold_in(key, 1)
-        )
-        return _errors(predicted, reference)
+        params, predicted = self._lbfgs(stage.theta, masks, stage.params, stage.boundary,
+                                        stage.values, jax.random.fold_in(stage.key, 1))  # fmt: skip
+        return stage._replace(params=params, predicted=np.asarray(predicted))
 
     def errors(self, theta: dict, arms, key: jax.Array) -> np.ndarray:
         """``[n, 2]``: the error after the Adam and after the L-BFGS stage, one arm per row."""
-        state, first = self.adam(theta, arms, key)
-        second = self.lbfgs(state, arms) if self.budget.lbfgs_steps else first
-        return np.stack([first, second], axis=1)
+        first = self.adam(theta, arms, key)
+        second = self.lbfgs(first, arms) if self.budget.lbfgs_steps else first
+        return np.stack([first.errors, second.errors], axis=1)
+
+    def interface_jump(self, stage: "Stage", arm: int = 0, points: int = 201) -> np.ndarray:
+        """``[K - 1, points]``: u_{k+1} − u_k along each interface, for the ``arm``-th stack."""
+        d = self.decomposition
+        params = jax.tree.map(lambda x: x[arm], stage.params)
+        other = 1 - d.axis
+        line = np.linspace(*d.bounds[other], points)
+        jumps = []
+        for k in range(d.count - 1):
+            z = np.zeros((points, 2))
+            z[:, d.axis], z[:, other] = d.edges[k + 1], line
+            z = jnp.asarray(z)
+            u = [jax.vmap(subdomain_function(jax.tree.map(lambda x, j=j: x[j], params), d, j,
+                                             self.budget.width, self.budget.depth))(z)
+                 for j in (k, k + 1)]  # fmt: skip
+            jumps.append(np.asarray(u[1] - u[0]))
+        return np.stack(jumps) if jumps else np.zeros((0, points))
 
 
-def _errors(predicted, reference) -> np.ndarray:
-    predicted = np.asarray(predicted, float)
-    return np.linalg.norm(predicted - reference[None], axis=1) / np.linalg.norm(reference)
+class Stage(NamedTuple):
+    """A trained stage: θ, the stacked parameters per arm, the data, the task key, the reference
+    and the predictions ``[arms, G]`` on the reference grid."""
+
+    theta: jax.Array
+    params: dict
+    boundary: jax.Array
+    values: jax.Array
+    key: jax.Array
+    reference: np.ndarray
+    predicted: np.ndarray
+
+    @property
+    def errors(self) -> np.ndarray:
+        """Relative L2 error of each arm's composite solution."""
+        difference = self.predicted - self.reference[None]
+        return np.linalg.norm(difference, axis=1) / np.linalg.norm(self.reference)
 
 
-def test_contexts(family: str, count: int) -> list[dict]:
+def held_out_contexts(family: str, count: int) -> list[dict]:
     """The held-out θ (keys 10000 + i)."""
     return [families.sample_parameters(family, jax.random.key(TEST_SEED + i)) for i in range(count)]
 
 
-def test_key(i: int) -> jax.Array:
+def held_out_key(i: int) -> jax.Array:
     """The networks and points of held-out task i: the same for every arm tried there."""
     return jax.random.fold_in(jax.random.key(TEST_SEED + i), 1)
 
@@ -223,8 +252,8 @@ def run_bandit(
         history.append({"round": i, "phase": "warmup" if i < warmup else "online", **row})
     models = _fit(trainer, history, mode, gp_steps)
     test = [
-        _play(trainer, theta, test_key(i), models, "mean", None, None, mode)
-        for i, theta in enumerate(test_contexts(trainer.family, tests))
+        _play(trainer, theta, held_out_key(i), models, "mean", None, None, mode)
+        for i, theta in enumerate(held_out_contexts(trainer.family, tests))
     ]
     return {"history": history, "test": test, "wall_seconds": time.perf_counter() - start}
 
@@ -237,7 +266,8 @@ def _play(trainer, theta, task_key, models, heuristic, random_arms, key, mode) -
         first = random_arms[0]
     else:
         first = choose_arm(models[0], context, heuristic, keys[0])
-    state, adam_error = trainer.adam(theta, [first], task_key)
+    stage = trainer.adam(theta, [first], task_key)
+    adam_error = stage.errors
     if mode == "query":
         second = first
     elif models is None:
@@ -245,7 +275,7 @@ def _play(trainer, theta, task_key, models, heuristic, random_arms, key, mode) -
     else:
         with_reward = jnp.concatenate([context, jnp.asarray(reward(adam_error))])
         second = choose_arm(models[1], with_reward, heuristic, keys[1])
-    error = trainer.lbfgs(state, [second]) if trainer.budget.lbfgs_steps else adam_error
+    error = trainer.lbfgs(stage, [second]).errors if trainer.budget.lbfgs_steps else adam_error
     return {
         "theta": theta,
         "arms": [arm_bits(first), arm_bits(second)],
@@ -279,7 +309,7 @@ def baseline_errors(trainer: Trainer, tests: int, seeds=(0,)) -> dict[str, list[
     seed (``random-SEED``), trained side by side from the same networks and points."""
     names = [*FIXED, *(f"random-{s}" for s in seeds)]
     out = {name: [] for name in names}
-    for i, theta in enumerate(test_contexts(trainer.family, tests)):
+    for i, theta in enumerate(held_out_contexts(trainer.family, tests)):
         randoms = [
             int(
                 jax.random.randint(jax.random.fold_in(jax.random.key(s), TEST_SEED + i), (), 0, 512)
@@ -287,7 +317,7 @@ def baseline_errors(trainer: Trainer, tests: int, seeds=(0,)) -> dict[str, list[
             for s in seeds
         ]
         arms = [arm_number(bits) for bits in FIXED.values()] + randoms
-        errors = trainer.errors(theta, arms, test_key(i))[:, 1]
+        errors = trainer.errors(theta, arms, held_out_key(i))[:, 1]
         for name, e in zip(names, errors, strict=True):
             out[name].append(float(e))
     return out
