@@ -26,7 +26,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from pdes import families
 from sciml.models import MLP
 from sciml.pinn._decomposition import Decomposition, decompose
-from sciml.pinn._interfaces import InterfacePhysics, interface_terms
+from sciml.pinn._interfaces import InterfacePhysics, condition_mask, interface_terms
 from sciml.train import minimize_lbfgs
 
 BOUNDARY_WEIGHT, INTERFACE_WEIGHT = 20.0, 5.0
@@ -89,7 +89,7 @@ def multi_domain_loss(
     """``loss(params, interior [K, n, d], interface [K-1, m, d]) -> (loss, terms)``."""
     d = problem.decomposition
     count = d.count
-    mask = jnp.asarray(mask, float)
+    mask = condition_mask(mask) if isinstance(mask, str | int) else jnp.asarray(mask, float)
 
     def loss(params, interior, interface):
         def per_domain(p, k, points, boundary, values):
