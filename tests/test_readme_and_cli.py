@@ -54,6 +54,13 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
         (("bench", "convergence", "--only", "heat"), "--only applies to the pinn, operators"),
         (("bench", "operators", "--only", "nope"), "no operator benchmark task nope"),
         (("bench", "pinn", "--only", "nope"), "no PINN benchmark task for nope"),
+        (("pinn-dd", "kdv"), "unknown PDE family 'kdv'"),
+        (("pinn-dd", "advection", "--conditions", "1010"), "a condition set has 9 bits"),
+        (("pinn-dd", "advection", "--param", "beta=40"), "beta=40.0 is outside [1.0, 30.0]"),
+        (("pinn-dd", "heat", "--param", "a=1"), "heat takes parameters a, b, c, d"),
+        (("pinn-dd", "advection", "--adam-steps", "-1"), "--adam-steps must be positive"),
+        (("metalic", "advection", "--tests", "0"), "--tests must be positive"),
+        (("bench", "metalic", "--only", "advection-greedy"), "advection-greedy"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message):
