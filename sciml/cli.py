@@ -557,7 +557,7 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--out", help="run directory")
 
     dd = sub.add_parser("pinn-dd", help="multi-domain PINN of a parametric PDE family")
-    dd.add_argument("family", help="advection | reaction | heat | burgers")
+    dd.add_argument("family", help="advection | reaction | heat | burgers | kdv | poisson")
     dd.add_argument("--param", action="append", metavar="NAME=VALUE",
                     help="a PDE parameter, e.g. beta=10 (default: mid-range)")  # fmt: skip
     dd.add_argument("--conditions", default="100000000",
@@ -568,7 +568,7 @@ def parser() -> argparse.ArgumentParser:
     dd.set_defaults(run=_pinn_dd)
 
     metalic = sub.add_parser("metalic", help="learn interface conditions per PDE instance")
-    metalic.add_argument("family", help="advection | reaction | heat | burgers")
+    metalic.add_argument("family", help="advection | reaction | heat | burgers | kdv | poisson")
     metalic.add_argument("--heuristic", choices=("ucb", "ts"), default="ucb")
     metalic.add_argument("--mode", choices=("query", "step"), default="query",
                          help="query: one condition set; step: one per training stage")  # fmt: skip

@@ -31,7 +31,7 @@ from sciml.pinn._metalic import (
     run_bandit,
 )
 
-FAMILIES = ("advection", "reaction", "heat", "burgers")
+FAMILIES = ("advection", "reaction", "heat", "burgers", "kdv", "poisson")
 METHODS = ("baselines", "ucb", "ts", "two-stage", "single-domain")
 BUDGET = Budget(adam_steps=1000, lbfgs_steps=200)
 QUICK_BUDGET = Budget(

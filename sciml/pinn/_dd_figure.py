@@ -23,17 +23,17 @@ def save(path: Path, trainer, stage, jumps: np.ndarray, title: str) -> None:
         fig.colorbar(image, ax=ax)
         for edge in d.edges[1:-1]:
             (ax.axhline if d.axis == 0 else ax.axvline)(edge, color="w", ls="--", lw=1)
-        ax.set(xlabel="x", ylabel="t", title=label)
+        ax.set(xlabel=trainer.axis_names[1], ylabel=trainer.axis_names[0], title=label)
     other = 1 - d.axis
     line = np.linspace(*d.bounds[other], jumps.shape[1]) if jumps.size else []
     for k, jump in enumerate(jumps):
         axes[2].plot(
             line,
             jump,
-            label=f"interface {k + 1} ({'t' if d.axis == 0 else 'x'} = {d.edges[k + 1]:g})",
+            label=f"interface {k + 1} ({trainer.axis_names[d.axis]} = {d.edges[k + 1]:g})",
         )
     axes[2].set(
-        xlabel="x" if other == 1 else "t",
+        xlabel=trainer.axis_names[other],
         ylabel="u_{k+1} − u_k",
         title="jump across the interfaces",
     )

@@ -103,6 +103,7 @@ class Trainer:
         self.decomposition = decompose(middle.bounds, middle.split_axis, edges)
         self.scale = len(middle.edges) - 1 if single_domain else 1
         self.grid, _ = families.reference_grid(middle)
+        self.axis_names = middle.axis_names
         self._adam = jax.jit(jax.vmap(self._adam_one, in_axes=(None, 0, None, None, None)))
         self._lbfgs = jax.jit(jax.vmap(self._lbfgs_one, in_axes=(None, 0, 0, None, None, None)))
 
