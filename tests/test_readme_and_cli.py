@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sciml import cli
+from sciml.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -54,13 +55,6 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
         (("bench", "convergence", "--only", "heat"), "--only applies to the pinn, operators"),
         (("bench", "operators", "--only", "nope"), "no operator benchmark task nope"),
         (("bench", "pinn", "--only", "nope"), "no PINN benchmark task for nope"),
-        (("pinn-dd", "kdv"), "unknown PDE family 'kdv'"),
-        (("pinn-dd", "advection", "--conditions", "1010"), "a condition set has 9 bits"),
-        (("pinn-dd", "advection", "--param", "beta=40"), "beta=40.0 is outside [1.0, 30.0]"),
-        (("pinn-dd", "heat", "--param", "a=1"), "heat takes parameters a, b, c, d"),
-        (("pinn-dd", "advection", "--adam-steps", "-1"), "--adam-steps must be positive"),
-        (("metalic", "advection", "--tests", "0"), "--tests must be positive"),
-        (("bench", "metalic", "--only", "advection-greedy"), "advection-greedy"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message):
@@ -155,3 +149,22 @@ def test_operators_table_gives_mean_and_std_and_the_published_number():
     ]
     expected = "(at the lowest training loss: 1.00e-06 ± 5.0e-07, median 1.00e-06, lowest 5.00e-07)"
     assert f"2.00e-06 ± 1.0e-06 {expected} |" in operators_table(best)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("pinn-dd", "kdv2"), "unknown PDE family 'kdv2'"),
+        (("pinn-dd", "advection", "--conditions", "1010"), "a condition set has 9 bits"),
+        (("pinn-dd", "advection", "--param", "beta=40"), "beta=40.0 is outside [1.0, 30.0]"),
+        (("pinn-dd", "heat", "--param", "a=1"), "heat takes parameters a, b, c, d"),
+        (("pinn-dd", "advection", "--adam-steps", "-1"), "--adam-steps must be positive"),
+        (("metalic", "advection", "--tests", "0"), "--tests must be positive"),
+        (("bench", "metalic", "--only", "advection-greedy"), "advection-greedy"),
+    ],
+)
+def test_multi_domain_commands_refuse_bad_input_in_one_line(args, message, capsys):
+    """In-process (the subprocess path is the test above): exit 2, one line, nothing trained."""
+    assert main(list(args)) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
