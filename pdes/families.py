@@ -24,9 +24,9 @@ official code. Data: the initial line t = 0 and both walls, values from the refe
 METALIC's Burgers split (an inner strip and one network for both outer pieces) becomes three
 strips here, one network each.
 
-KdV u_t + c u u_x + u_xxx (c ∈ [1, 10]) on [0, 20] × [0, 20), periodic, from two solitons of
-amplitude 0.75 at 0.33 L and 0.4 at 0.65 L (each A sech²(√(Ac/12)(x − x₀)), the soliton of this
-equation), split at t = 10; reference by ETDRK4 on 128 modes (METALIC: 64 points and an ODE
+KdV u_t + c u u_x + u_xxx (c ∈ [1, 10]) on [0, 20] × [0, 20), periodic, from the official
+code's two pulses (v/2) sech²(√v/2 (x − x₀)), v = 0.75 at 0.33 L and 0.4 at 0.65 L, for every
+c, split at t = 10; reference by ETDRK4 on 128 modes (METALIC: 64 points and an ODE
 solver), saved every 0.01. Poisson u_yy + u_xx = f (s ∈ [1, 50]) on [0, 1]², u = 0 on all four
 walls (data there), f = −(erf(s(x − ¼)) − erf(s(x − ¾)))(erf(s(y − ¼)) − erf(s(y − ¾)))
 (METALIC states f up to a constant; this one is a plateau of −4), split at y = ½, z = (y, x);
@@ -126,13 +126,17 @@ def _burgers(nu):
 
 
 KDV_LENGTH, KDV_T, KDV_SAVE, KDV_MODES, KDV_DT = 20.0, 20.0, 0.01, 128, 1e-3
-KDV_SOLITONS = ((0.75, 0.33), (0.4, 0.65))  # (amplitude, position / L)
+KDV_SOLITONS = ((0.75, 0.33), (0.4, 0.65))  # (v, position / L)
 
 
 def _kdv_initial(c, x):
-    """Two solitons of u_t + c u u_x + u_xxx = 0: A sech²(√(Ac/12)(x − x₀)), speed Ac/3."""
-    return sum(a * jnp.cosh(jnp.sqrt(a * c / 12) * (x - p * KDV_LENGTH)) ** -2
-               for a, p in KDV_SOLITONS)  # fmt: skip
+    """The official code's two pulses, (v/2) sech²(√v/2 (x − x₀)) for v = 0.75 and 0.4 (its
+    ``kdv_exact(x, v)``), the same for every c: solitons of the c = 6 equation, so other c
+    break them up. Each pulse is summed over the neighbouring periods."""
+    del c  # the same start for every member, as in the official code
+    # with the neighbouring periods' tails (up to 1e-2 at the ends), so that it is periodic
+    return sum(v / 2 * jnp.cosh(jnp.sqrt(v) / 2 * (x - (p + m) * KDV_LENGTH)) ** -2
+               for v, p in KDV_SOLITONS for m in (-1, 0, 1))  # fmt: skip
 
 
 @functools.lru_cache(maxsize=16)
@@ -161,8 +165,8 @@ def _kdv(c):
         k = jnp.arange(modes.shape[1])
         weight = jnp.where((k == 0) | (k == KDV_MODES // 2), 1.0, 2.0)
         wave = weight * jnp.exp(2j * jnp.pi * k * z[..., 1] / KDV_LENGTH)
-        position = jnp.clip(z[..., 0] / KDV_SAVE, 0, modes.shape[0] - 1 - 1e-9)
-        i = jnp.floor(position).astype(int)
+        position = jnp.clip(z[..., 0] / KDV_SAVE, 0, modes.shape[0] - 1)
+        i = jnp.minimum(jnp.floor(position).astype(int), modes.shape[0] - 2)
         f = position - i
         values = [jnp.real(jnp.sum(modes[j] * wave)) for j in (i, i + 1)]
         return (1 - f) * values[0] + f * values[1]
@@ -208,8 +212,8 @@ def _poisson(s):
     def exact(z):
         """Bilinear in the 401² reference (its error h²/8·|∇²u| is far below the scheme's)."""
         u = jnp.asarray(_poisson_reference(float(s)))
-        position = jnp.clip(z * (POISSON_GRID - 1), 0, POISSON_GRID - 1 - 1e-9)
-        i = jnp.floor(position).astype(int)
+        position = jnp.clip(z * (POISSON_GRID - 1), 0, POISSON_GRID - 1)
+        i = jnp.minimum(jnp.floor(position).astype(int), POISSON_GRID - 2)
         f = position - i
         corner = lambda a, b: u[i[0] + a, i[1] + b]
         return ((1 - f[0]) * ((1 - f[1]) * corner(0, 0) + f[1] * corner(0, 1))

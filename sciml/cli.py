@@ -217,8 +217,9 @@ def _budget(args):
     from sciml.pinn._metalic import Budget
 
     for name in ("adam_steps", "lbfgs_steps", "points"):
-        if getattr(args, name) < (1 if name == "points" else 0):
-            raise ValueError(f"--{name.replace('_', '-')} must be positive, got "
+        least = 1 if name == "points" else 0
+        if getattr(args, name) < least:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least {least}, got "
                              f"{getattr(args, name)}")  # fmt: skip
     return Budget(adam_steps=args.adam_steps, lbfgs_steps=args.lbfgs_steps,
                   interior_points=args.points)  # fmt: skip
@@ -231,8 +232,13 @@ def _pinn_dd(args) -> None:
 
     theta = {}
     for item in args.param or []:
-        name, _, value = item.partition("=")
-        theta[name] = float(value)
+        name, equals, value = item.partition("=")
+        try:
+            theta[name] = float(value) if equals else float("nan")
+        except ValueError:
+            theta[name] = float("nan")
+        if theta[name] != theta[name]:
+            raise ValueError(f"--param takes NAME=NUMBER, got {item!r}")
     if not theta and args.family in families.FAMILIES:  # the middle of every range
         theta = {k: (lo + hi) / 2 for k, (lo, hi) in families.FAMILIES[args.family].ranges.items()}
     families.instance(args.family, **theta)  # one-line errors for the family and θ
@@ -264,10 +270,11 @@ def _pinn_dd(args) -> None:
 def _metalic(args) -> None:
     from sciml.pinn._metalic import FIXED, Trainer, baseline_errors, run_bandit
 
-    trainer = Trainer(args.family, _budget(args))
     for name in ("warmup", "rounds", "tests"):
-        if getattr(args, name) < (0 if name == "rounds" else 1):
-            raise ValueError(f"--{name} must be positive, got {getattr(args, name)}")
+        least = 0 if name == "rounds" else 1
+        if getattr(args, name) < least:
+            raise ValueError(f"--{name} must be at least {least}, got {getattr(args, name)}")
+    trainer = Trainer(args.family, _budget(args))
     run = run_bandit(trainer, args.heuristic, args.seed, mode=args.mode, warmup=args.warmup,
                      rounds=args.rounds, tests=args.tests)  # fmt: skip
     baselines = baseline_errors(trainer, args.tests, (args.seed,)) if args.baselines else {}

@@ -130,8 +130,12 @@ def test_the_bandit_learns_the_best_conditions_of_a_synthetic_reward(heuristic, 
 
 
 def test_bad_settings_are_one_line_errors():
-    with pytest.raises(ValueError, match="unknown PDE family 'kdv'"):
-        Trainer("kdv")
+    with pytest.raises(ValueError, match="unknown PDE family 'wave'"):
+        Trainer("wave")
+    with pytest.raises(ValueError, match="unknown heuristic 'greedy'"):
+        run_bandit(SyntheticTrainer(), "greedy")
+    with pytest.raises(ValueError, match="warmup must be at least 1"):
+        run_bandit(SyntheticTrainer(), warmup=0)
     with pytest.raises(ValueError, match="mode must be 'query'"):
         run_bandit(SyntheticTrainer(), mode="batch")
     with pytest.raises(ValueError, match="a condition set has 9 bits"):

@@ -158,8 +158,9 @@ def test_operators_table_gives_mean_and_std_and_the_published_number():
         (("pinn-dd", "advection", "--conditions", "1010"), "a condition set has 9 bits"),
         (("pinn-dd", "advection", "--param", "beta=40"), "beta=40.0 is outside [1.0, 30.0]"),
         (("pinn-dd", "heat", "--param", "a=1"), "heat takes parameters a, b, c, d"),
-        (("pinn-dd", "advection", "--adam-steps", "-1"), "--adam-steps must be positive"),
-        (("metalic", "advection", "--tests", "0"), "--tests must be positive"),
+        (("pinn-dd", "advection", "--adam-steps", "-1"), "--adam-steps must be at least 0"),
+        (("pinn-dd", "advection", "--param", "beta"), "--param takes NAME=NUMBER, got 'beta'"),
+        (("metalic", "advection", "--tests", "0"), "--tests must be at least 1"),
         (("bench", "metalic", "--only", "advection-greedy"), "advection-greedy"),
     ],
 )

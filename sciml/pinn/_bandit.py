@@ -22,6 +22,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import tinygp
 
 from sciml.pinn._interfaces import CONDITIONS
@@ -31,6 +32,7 @@ ARMS = jnp.asarray([[(n >> k) & 1 for k in range(len(CONDITIONS))] for n in rang
 """Every condition set; row n has bit k = condition k + 1 (as :func:`condition_mask` reads n)."""
 PRIOR_SHAPE, PRIOR_RATE = 100.0, 1.0  # Gamma prior on the noise precision τ
 UCB_BETA, THOMPSON_DRAWS = 1.0, 20
+HEURISTICS = ("ucb", "ts", "mean")
 PAD_TO = 16  # observations are padded to a multiple of this: one compile per 16 rounds
 PAD_CONTEXT, PAD_NOISE = 1e4, 1e12  # padding: far from every context (kernel exactly 0), no weight
 
@@ -65,14 +67,19 @@ class RewardModel(NamedTuple):
     def gp(self) -> tinygp.GaussianProcess:
         return _gp(self.params, self.inputs, self.contexts, self.padding)
 
-    def predict(self, context: jax.Array, arms: jax.Array = ARMS):
-        """Posterior mean and std of the reward of every arm at ``context``."""
-        queries = jnp.concatenate([jnp.broadcast_to(context, (arms.shape[0], self.contexts)),
-                                   arms], axis=1)  # fmt: skip
-        centred = self.rewards - self.mean
-        loc, variance = _posterior(self.params, self.inputs, centred, self.padding, queries,
-                                   self.contexts)  # fmt: skip
-        return loc + self.mean, jnp.sqrt(jnp.maximum(variance, 0.0))
+    def predict(self, context, arms=ARMS) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and std (float64) of the reward of every arm at ``context``."""
+        with jax.enable_x64(True):
+            context, arms = np.asarray(context, np.float64), np.asarray(arms, np.float64)
+            queries = np.concatenate([np.broadcast_to(context, (arms.shape[0], self.contexts)),
+                                      arms], axis=1)  # fmt: skip
+            as64 = lambda a: jnp.asarray(a, jnp.float64)
+            loc, variance = _posterior(
+                jax.tree.map(as64, self.params), as64(self.inputs),
+                as64(self.rewards) - self.mean, self.padding, as64(queries), self.contexts,
+            )  # fmt: skip
+            loc, variance = np.asarray(loc), np.asarray(variance)
+        return loc + self.mean, np.sqrt(np.maximum(variance, 0.0))
 
 
 @partial(jax.jit, static_argnames="contexts")
@@ -122,36 +129,59 @@ def fit_reward_model(contexts, arms, rewards, steps: int = 200) -> RewardModel:
         "log_match": jnp.zeros(()),
         "log_precision": jnp.log(jnp.asarray(PRIOR_SHAPE / PRIOR_RATE)),
     }
-    params, final = _map_fit(inputs, centred, padding, start, contexts.shape[1], steps)
+    with jax.enable_x64(True):  # tinygp's Cholesky wants float64; the fit is small
+        args = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), (inputs, centred, start))
+        params, final = _map_fit(args[0], args[1], padding, args[2], contexts.shape[1], steps)
+        if not np.isfinite(float(final)):  # the official fallback: Adam, 1e-3, 5000 epochs
+            params, final = _adam_fit(args[0], args[1], padding, args[2], contexts.shape[1])
     if not np.isfinite(float(final)):
         raise FloatingPointError(f"the reward model's negative log posterior is {final}")
     return RewardModel(params, inputs, centred + mean, float(mean), contexts.shape[1], padding)
 
 
+def _negative_log_posterior(params, inputs, centred, padding, contexts: int):
+    likelihood = _gp(params, inputs, contexts, padding).log_probability(centred)
+    tau = jnp.exp(params["log_precision"])
+    # Gamma(shape, rate) on τ, written for log τ (the Jacobian adds log τ)
+    prior = PRIOR_SHAPE * params["log_precision"] - PRIOR_RATE * tau
+    return -(likelihood + prior)
+
+
 @partial(jax.jit, static_argnames=("contexts", "steps"))
 def _map_fit(inputs, centred, padding, start, contexts: int, steps: int):
-    def loss(params):
-        likelihood = _gp(params, inputs, contexts, padding).log_probability(centred)
-        tau = jnp.exp(params["log_precision"])
-        # Gamma(shape, rate) on τ, written for log τ (the Jacobian adds log τ)
-        prior = PRIOR_SHAPE * params["log_precision"] - PRIOR_RATE * tau
-        return -(likelihood + prior)
+    """L-BFGS from ``start``, keeping the best iterate (past convergence the line searches can
+    wander uphill)."""
+    loss = lambda p: _negative_log_posterior(p, inputs, centred, padding, contexts)
+    params, _ = minimize_lbfgs(loss, start, steps, keep_best=True)
+    return params, loss(params)
 
-    params, values = minimize_lbfgs(loss, start, steps)
-    return params, values[-1]
+
+@partial(jax.jit, static_argnames="contexts")
+def _adam_fit(inputs, centred, padding, start, contexts: int):
+    loss = lambda p: _negative_log_posterior(p, inputs, centred, padding, contexts)
+    adam = optax.adam(1e-3)
+
+    def step(carry, _):
+        p, state = carry
+        grads = jax.grad(loss)(p)
+        updates, state = adam.update(grads, state, p)
+        return (optax.apply_updates(p, updates), state), None
+
+    (params, _), _ = jax.lax.scan(step, (start, adam.init(start)), None, length=5000)
+    return params, loss(params)
 
 
 def choose_arm(model: RewardModel, context, heuristic: str, key: jax.Array | None = None) -> int:
     """The arm index (0-511) that ``heuristic`` picks at ``context``: ``ucb``, ``ts`` (Thompson
     sampling) or ``mean`` (the posterior-mean best, for testing)."""
-    mean, std = model.predict(jnp.asarray(context, float))
+    if heuristic not in HEURISTICS:
+        raise ValueError(f"unknown heuristic {heuristic!r}; available: {', '.join(HEURISTICS)}")
+    if heuristic == "ts" and key is None:
+        raise ValueError("Thompson sampling needs a random key")
+    mean, std = model.predict(np.asarray(context, float))
     if heuristic == "ucb":
-        return int(jnp.argmax(mean + UCB_BETA * std))
+        return int(np.argmax(mean + UCB_BETA * std))
     if heuristic == "mean":
-        return int(jnp.argmax(mean))
-    if heuristic == "ts":
-        if key is None:
-            raise ValueError("Thompson sampling needs a random key")
-        draws = mean[None] + std[None] * jax.random.normal(key, (THOMPSON_DRAWS, mean.shape[0]))
-        return int(jnp.argmax(draws.max(axis=0)))
-    raise ValueError(f"unknown heuristic {heuristic!r}; available: ucb, ts, mean")
+        return int(np.argmax(mean))
+    noise = np.asarray(jax.random.normal(key, (THOMPSON_DRAWS, mean.shape[0])), np.float64)
+    return int(np.argmax((mean[None] + std[None] * noise).max(axis=0)))

@@ -56,8 +56,9 @@ ERROR_CAP = 100.0
 
 
 class Budget(NamedTuple):
-    """Training budget of one PINN (METALIC: 2000 Adam epochs, L-BFGS up to 50 000
-    iterations, 1000 collocation and 100 boundary points per subdomain, [2, 20, 20, 1])."""
+    """Training budget of one PINN. The defaults are this project's; METALIC's own are 2000 Adam
+    epochs, then L-BFGS up to 50 000 iterations, 1000 collocation and 100 boundary points per
+    subdomain, [2, 20, 20, 1] networks."""
 
     adam_steps: int = 2000
     lbfgs_steps: int = 500
@@ -86,8 +87,8 @@ def arm_bits(number: int) -> str:
 class Trainer:
     """Trains one family's multi-domain PINNs for given θ and condition sets.
 
-    ``single_domain=True`` trains one network on the whole domain with the same budget (twice
-    the collocation and boundary points, so the total matches two strips).
+    ``single_domain=True`` trains one network on the whole domain with the same budget and the
+    points of all the family's strips together (twice the points for two strips).
     """
 
     def __init__(self, family: str, budget: Budget | None = None, single_domain: bool = False):
@@ -241,6 +242,13 @@ def run_bandit(
     errors (see the module docstring)."""
     if mode not in ("query", "step"):
         raise ValueError(f"mode must be 'query' (one stage) or 'step' (two stages), got {mode!r}")
+    if heuristic not in ("ucb", "ts"):
+        raise ValueError(f"unknown heuristic {heuristic!r}; available: ucb, ts")
+    if warmup < 1 or rounds < 0 or tests < 1:
+        raise ValueError(
+            f"warmup must be at least 1, rounds at least 0 and tests at least 1; got {warmup}, "
+            f"{rounds}, {tests}"
+        )
     key = jax.random.key(seed)
     start = time.perf_counter()
     history = []

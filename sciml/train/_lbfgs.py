@@ -74,23 +74,34 @@ def make_lbfgs_step(
     return jit_step(step, mesh, batch_axis=0)
 
 
-def minimize_lbfgs(objective: Callable, params, steps: int):
+def minimize_lbfgs(objective: Callable, params, steps: int, *, keep_best: bool = False):
     """``steps`` L-BFGS iterations on a deterministic ``objective(params)``, scanned in one
-    compiled call; returns the parameters and the objective at every iteration."""
+    compiled call; returns the parameters and the objective at every iteration (before that
+    iteration's step). ``keep_best`` returns the parameters of the lowest finite objective seen
+    instead of the last: past convergence, float32 line searches can wander uphill."""
     optimizer = lbfgs()
     value_and_grad = optax.value_and_grad_from_state(objective)
 
     def step(carry, _):
-        p, state = carry
+        p, state, best, best_value = carry
         value, grads = value_and_grad(p, state=state)
+        if keep_best:
+            better = jnp.isfinite(value) & (value < best_value)
+            best = jax.tree.map(lambda b, q: jnp.where(better, q, b), best, p)
+            best_value = jnp.where(better, value, best_value)
         updates, state = optimizer.update(
             grads, state, p, value=value, grad=grads, value_fn=objective
         )
-        return (optax.apply_updates(p, updates), state), value
+        return (optax.apply_updates(p, updates), state, best, best_value), value
 
     @jax.jit
     def run(p):
-        (p, _), values = jax.lax.scan(step, (p, optimizer.init(p)), None, length=steps)
+        start = (p, optimizer.init(p), p, jnp.asarray(jnp.inf, jnp.result_type(float)))
+        (p, _, best, best_value), values = jax.lax.scan(step, start, None, length=steps)
+        if keep_best:
+            final = objective(p)  # the last step's result counts too
+            better = jnp.isfinite(final) & (final < best_value)
+            p = jax.tree.map(lambda b, q: jnp.where(better, q, b), best, p)
         return p, values
 
     return run(params)
