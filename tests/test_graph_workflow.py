@@ -2,7 +2,6 @@
 resume, and refuse bad input in one line."""
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pdes import traffic
 from sciml import cli
 from sciml.graph import GraphConfig, historical_average, prepare_task
 from sciml.train import TrainState, make_train_step
+from tests._spawn import worker_env
 
 TINY = ["--set", "channels=(4,4,4)", "--set", "branches=1", "--set", "max_windows=24"]
 
@@ -116,8 +116,7 @@ def test_four_devices_train_like_one(network, tmp_path):
         f"sys.exit(cli.main(['graph', 'stgode', '--data', {str(network)!r}, '--out', "
         f"sys.argv[1], *{settings!r}]))"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "XLA_"))}
-    env |= {"JAX_PLATFORMS": "cpu", "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    env = worker_env(XLA_FLAGS="--xla_force_host_platform_device_count=4")
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "four")],
                           capture_output=True, text=True, env=env, timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stderr

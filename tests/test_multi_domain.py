@@ -2,7 +2,6 @@
 in time): stacked subdomain networks learn the solution, the loss is the sum of its parts, and
 4 simulated devices compute the loss of a 4-strip stack as one does."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +23,7 @@ from sciml.pinn._multi_domain import (
     subdomain_function,
     train_multi_domain,
 )
+from tests._spawn import worker_env
 
 ROOT = Path(__file__).resolve().parents[1]
 BETA = 1.0
@@ -111,9 +111,7 @@ def test_four_devices_compute_the_loss_of_four_strips_as_one(tmp_path):
     )
     values = []
     for devices in (4, 1):
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "XLA_"))}
-        env |= {"JAX_PLATFORMS": "cpu",
-                "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}"}  # fmt: skip
+        env = worker_env(XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                               cwd=ROOT, env=env, timeout=600)  # fmt: skip
         assert done.returncode == 0, done.stderr

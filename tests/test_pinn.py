@@ -3,7 +3,6 @@ hard constraints, and one small end-to-end run with resumption."""
 
 import itertools
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +37,7 @@ from sciml.pinn._loss import (
     self_adaptive_update,
 )
 from sciml.pinn._terms import Term
+from tests._spawn import worker_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -280,8 +280,7 @@ def test_four_devices_train_like_one(tmp_path):
         "c = config.override(TINY, ['optim.lbfgs_steps=0', 'optim.steps=100']);"
         "print(train_and_evaluate(c, sys.argv[1], progress=False)['devices'])"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "XLA_"))}
-    env |= {"JAX_PLATFORMS": "cpu", "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    env = worker_env(XLA_FLAGS="--xla_force_host_platform_device_count=4")
     done = subprocess.run(
         [sys.executable, "-c", script, str(tmp_path / "four")],
         capture_output=True,

@@ -130,21 +130,21 @@ class Trainer:
         )
 
     def _adam_one(self, theta, mask, boundary, values, key):
-        problem = self._problem(theta, boundary, values)
-        params, interior, interface = self._start(problem, key)
-        b = self.budget
-        params, _ = adam_stage(
-            problem, mask, params, interior, interface, b.adam_steps, b.width, b.depth
-        )
-        return params, self._predict(params)
+        return self._stage_one(adam_stage, self.budget.adam_steps, theta, mask, None, boundary,
+                               values, key)  # fmt: skip
 
     def _lbfgs_one(self, theta, mask, params, boundary, values, key):
+        return self._stage_one(lbfgs_stage, self.budget.lbfgs_steps, theta, mask, params,
+                               boundary, values, key)  # fmt: skip
+
+    def _stage_one(self, stage, steps, theta, mask, params, boundary, values, key):
+        """``stage`` (Adam or L-BFGS) for one arm from ``params`` (the initial networks of
+        ``key`` when None), on the points of ``key``; the trained parameters and predictions."""
         problem = self._problem(theta, boundary, values)
-        _, interior, interface = self._start(problem, key)
+        start, interior, interface = self._start(problem, key)
+        params = start if params is None else params
         b = self.budget
-        params, _ = lbfgs_stage(
-            problem, mask, params, interior, interface, b.lbfgs_steps, b.width, b.depth
-        )
+        params, _ = stage(problem, mask, params, interior, interface, steps, b.width, b.depth)
         return params, self._predict(params)
 
     def data(self, theta: dict, key: jax.Array):
