@@ -336,6 +336,7 @@ def _twin_fit(args) -> None:
         method=args.method,
         initial_factors=factors,
         steps=args.steps,
+        stage1_steps=args.stage1_steps,
         operators=args.operators,
         body=None if args.body is None else args.body.split(","),
         source=args.source,
@@ -636,6 +637,9 @@ def parser() -> argparse.ArgumentParser:
     )
     fit.add_argument(
         "--steps", type=int, help="Adam steps: PINN (50000) or multi-stage stage 2 (5000)"
+    )
+    fit.add_argument(
+        "--stage1-steps", type=int, default=2000, help="multi-stage: frozen-θ steps (2000)"
     )
     fit.add_argument("--operators", help="folder of the actuator DeepONets (pinn-v1)")
     fit.add_argument("--surrogates", help="folder of the formula surrogates (pinn-v2)")

@@ -61,19 +61,22 @@ def _grid():
 
 
 def test_the_interface_condition_is_what_ties_the_second_strip_down():
-    """2000 Adam + 500 L-BFGS steps. With solution continuity the composite reaches 1.0e-2
-    (measured, float32; the bound 3e-2 leaves room for platform rounding); without any
-    interface condition the second strip (t > 1/2) is only held by its side walls and the
-    composite stays at 0.54 (bound 0.2): the two runs differ by the condition alone."""
+    """With solution continuity, 2000 Adam + 100 L-BFGS steps reach 2.9e-2 (measured, float32;
+    the bound 6e-2 leaves room for platform rounding over 2100 steps) and the L-BFGS stage lowers
+    the loss (8.6e-3 to 3.6e-3); without any interface condition the second strip (t > 1/2) is
+    only held by its side walls: after the same 2000 Adam steps the composite stays at 1.0
+    (bound 0.3). The runs differ by the condition alone; the L-BFGS stage is compiled once (it
+    dominates the time) and only for the first."""
     problem = advection((0.0, 0.5, 1.0))
     grid = _grid()
     errors = {}
-    for mask in ("100000000", "000000000"):
-        params, _ = train_multi_domain(
-            problem, condition_mask(mask), jax.random.key(0), adam_steps=2000, lbfgs_steps=500
-        )
+    for mask, lbfgs_steps in (("100000000", 100), ("000000000", 0)):
+        params, losses = train_multi_domain(problem, condition_mask(mask), jax.random.key(0),
+                                            adam_steps=2000, lbfgs_steps=lbfgs_steps)  # fmt: skip
         errors[mask] = relative_l2(composite(params, problem.decomposition, grid), exact(grid))
-    assert errors["100000000"] < 3e-2 and errors["000000000"] > 0.2, errors
+        if lbfgs_steps:
+            assert losses["lbfgs"] < losses["adam"], losses
+    assert errors["100000000"] < 6e-2 and errors["000000000"] > 0.3, errors
 
 
 def test_the_loss_is_the_sum_of_its_parts(x64):

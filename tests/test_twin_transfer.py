@@ -82,21 +82,22 @@ def test_an_ensemble_of_bodies_reports_its_mean_and_spread(x64, scenario_file, b
 
 def test_multi_stage_fit_starts_from_a_stored_pinn(x64, scenario_file, tmp_path):
     """The pinn run stores its networks; multi-stage loads them (same values) and runs both
-    stages (2000 frozen-θ steps, then the asked 500)."""
+    stages (the asked 300 frozen-θ steps, then 100)."""
     source = tmp_path / "source"
     argv = ["twin", "fit", str(scenario_file), "--window", "4"]
     assert (
-        cli.main([*argv, "--method", "pinn-v1-exact", "--steps", "500", "--out", str(source)]) == 0
+        cli.main([*argv, "--method", "pinn-v1-exact", "--steps", "100", "--out", str(source)]) == 0
     )
     stored = load_networks(source)
     assert jax.tree.leaves(stored.networks)[0].shape[0] == 2
     first = json.loads((source / "result.json").read_text())
     assert stored.theta == first["theta"]
     out = tmp_path / "staged"
-    staged = [*argv, "--method", "multi-stage", "--source", str(source), "--steps", "500"]
+    staged = [*argv, "--method", "multi-stage", "--source", str(source), "--steps", "100",
+              "--stage1-steps", "300"]  # fmt: skip
     assert cli.main([*staged, "--out", str(out)]) == 0
     result = json.loads((out / "result.json").read_text())
-    assert result["steps"] == 2500 and result["source_theta"] == first["theta"]
+    assert result["steps"] == 400 and result["source_theta"] == first["theta"]
     assert all(np.isfinite(v) for v in result["theta"].values())
 
 

@@ -104,6 +104,7 @@ def fit(
     method: str = "simulation",
     initial_factors=None,
     steps: int | None = None,
+    stage1_steps: int = 2000,
     operators: Path | str | None = None,
     body: Path | str | list | None = None,
     source: Path | str | None = None,
@@ -112,7 +113,8 @@ def fit(
 ) -> dict:
     """Fit the four unknowns to the files' measurements; write the run directory ``out``.
 
-        ``steps`` is the PINNs' Adam budget (50,000) or multi-stage's stage 2 (5000); ``operators``
+        ``steps`` is the PINNs' Adam budget (50,000) or multi-stage's stage 2 (5000), after
+        ``stage1_steps`` with θ frozen at the source's estimate; ``operators``
         the folder of the trained actuator DeepONets (``sciml twin actuators``) that ``pinn-v1`` and
         V1/V2 sources need; ``surrogates`` the folder of ``sciml twin surrogates`` (``pinn-v2``, V2
         sources); ``body`` the folder of ``sciml twin pretrain`` (few-shot), or several folders
@@ -142,7 +144,8 @@ def fit(
             raise ValueError("multi-stage starts from the source's estimate; drop --start")
         source_fit = load_networks(source)
         steps = 5000 if steps is None else steps
-        check_budget(steps, min(source_fit.settings["chunk"], 500))  # stage 2's chunk
+        for budget in (stage1_steps, steps):  # both stages run in chunks of this size
+            check_budget(budget, min(source_fit.settings["chunk"], 500))
     variant = None if source_fit is None else source_fit.settings["variant"]
     if method in ("pinn-v1", "pinn-v2") or variant in ("V1", "V2"):
         if operators is None:
@@ -170,7 +173,7 @@ def fit(
     if method == "few-shot":
         config.update(body=[str(b) for b in folders], dropout_masks=dropout_masks)
     if method == "multi-stage":
-        config.update(source=str(source))
+        config.update(source=str(source), stage1_steps=stage1_steps)
     with jax.enable_x64(True):
         windows, observed, truth = load_windows(paths, sim.OBSERVATION_SETS[observe], noise, window)
         for pretrained in bodies:
@@ -192,7 +195,8 @@ def fit(
             predicted = pinn_signals(result, windows, params, PREDICTED)
         elif method == "multi-stage":
             staged = fit_multi_stage(
-                windows, params, observed, source_fit, stage2_steps=steps, truth=truth,
+                windows, params, observed, source_fit, stage1_steps=stage1_steps,
+                stage2_steps=steps, truth=truth,
                 operators=trained, surrogates=formulae,
             )  # fmt: skip
             first, result = staged["stage1"], staged["stage2"]
