@@ -18,9 +18,7 @@ from sciml.models import (
     propagate,
     solve_ode,
 )
-from sciml.models._branches import parallel_branches, stack_graphs
 from sciml.models._gram_ode import divergence_filter, time_attention_edges, time_attention_nodes
-from sciml.models._stgode import STGODEBranch
 
 
 def _adjacency(n=6, seed=0):
@@ -147,27 +145,3 @@ def test_stgode_and_gru_forecast_every_node():
     for model in (STGODE(channels=(8, 4, 8), branches=1), GRUForecaster(hidden=8)):
         variables = model.init(jax.random.key(0), x, (graph, graph))
         assert model.apply(variables, x, (graph, graph)).shape == (3, 5, 12)
-
-
-def test_vmapped_branches_are_the_branches_one_by_one(x64):
-    """STGODE's branch (GRAM-ODE's goes through the same two functions) on two graphs of
-    different edge counts, two branches each, as one vmapped module: slice k of its parameters
-    applied by the plain branch to graph k // 2 gives output k (1e-12 in float64: the same
-    operations, batched; the padded edges carry weight 0)."""
-    graphs = (adjacency_graph(_adjacency(5, 0)), adjacency_graph(_adjacency(5, 3)))
-    assert graphs[0].senders.shape != graphs[1].senders.shape
-    x = jnp.asarray(np.random.default_rng(9).normal(size=(2, 5, 12, 2)))
-    stacked = stack_graphs(graphs, 2)
-    assert stacked.senders.shape[0] == 4 and stacked.edges.dtype == graphs[0].edges.dtype
-    settings = ((8, 4, 8), False, "euler", False)
-    branch, parallel = STGODEBranch(*settings), parallel_branches(STGODEBranch)(*settings)
-    variables = jax.jit(parallel.init)(jax.random.key(0), x, stacked)
-    outputs = jax.jit(parallel.apply)(variables, x, stacked)
-    apply = jax.jit(branch.apply)
-    assert outputs.shape == (4, 2, 5, 12, 8)
-    for k in range(4):
-        own = jax.tree.map(lambda leaf, k=k: leaf[k], variables)
-        np.testing.assert_allclose(apply(own, x, graphs[k // 2]), outputs[k], rtol=1e-12,
-                                   atol=1e-12)  # fmt: skip
-    leaves = jax.tree.leaves(variables["params"])  # each branch its own random initialisation
-    assert any(not np.allclose(leaf[0], leaf[1]) for leaf in leaves)

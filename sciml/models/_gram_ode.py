@@ -42,7 +42,6 @@ import jax
 import jax.numpy as jnp
 import jraph
 
-from sciml.models._branches import parallel_branches, stack_graphs
 from sciml.models._graph_ops import propagate, solve_ode
 from sciml.models._stgode import _dense, _gram
 from sciml.models._tcn import TemporalConvNet
@@ -222,35 +221,8 @@ class MultiODEBlock(nn.Module):
         return nn.relu(z)
 
 
-class GRAMBranch(nn.Module):
-    """One branch: two blocks of TCN → multi-ODE block → TCN → BatchNorm over nodes."""
-
-    channels: tuple[int, ...]
-    local: bool
-    edges: bool
-    shared: bool
-    divergence: bool
-    official_tcn: bool
-    solver: str
-    train: bool
-
-    @nn.compact
-    def __call__(self, x, graph):
-        h = x
-        for _ in range(2):
-            h = TemporalConvNet(self.channels, official=self.official_tcn)(h, train=self.train)
-            h = MultiODEBlock(self.local, self.edges, self.shared, self.divergence,
-                              self.solver)(h, graph)  # fmt: skip
-            h = TemporalConvNet(self.channels, official=self.official_tcn)(h, train=self.train)
-            h = nn.BatchNorm(
-                use_running_average=not self.train, axis=1, momentum=0.9, epsilon=1e-5
-            )(h)
-        return h
-
-
 class GRAMODE(nn.Module):
-    """``(x [B, N, 12, F], (spatial, semantic)) -> [B, N, horizon]`` (normalised units); the
-    ``branches`` branches per graph run as one vmapped module (:mod:`sciml.models._branches`)."""
+    """``(x [B, N, 12, F], (spatial, semantic)) -> [B, N, horizon]`` (normalised units)."""
 
     horizon: int = 12
     branches: int = 3
@@ -264,10 +236,19 @@ class GRAMODE(nn.Module):
 
     @nn.compact
     def __call__(self, x, graphs, *, train: bool = False):
-        branches = parallel_branches(GRAMBranch)(
-            self.channels, self.local, self.edges, self.shared, self.divergence,
-            self.official_tcn, self.solver, train, name="branches",
-        )(x, stack_graphs(graphs, self.branches))  # fmt: skip
+        outputs = []
+        for graph in graphs:
+            for _ in range(self.branches):
+                h = x
+                for _ in range(2):
+                    h = TemporalConvNet(self.channels, official=self.official_tcn)(h, train=train)
+                    h = MultiODEBlock(self.local, self.edges, self.shared, self.divergence,
+                                      self.solver)(h, graph)  # fmt: skip
+                    h = TemporalConvNet(self.channels, official=self.official_tcn)(h, train=train)
+                    h = nn.BatchNorm(
+                        use_running_average=not train, axis=1, momentum=0.9, epsilon=1e-5
+                    )(h)
+                outputs.append(h)
         b, n = x.shape[:2]
-        h = jnp.moveaxis(branches, 0, -1).reshape(b, n, -1)  # (t, c, branch), branch innermost
+        h = jnp.stack(outputs, axis=-1).reshape(b, n, -1)  # (t, c, branch), branch innermost
         return NodeAttention(32 * self.horizon, self.horizon, self.horizon, name="head")(h)

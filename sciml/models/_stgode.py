@@ -23,7 +23,6 @@ import jax
 import jax.numpy as jnp
 import jraph
 
-from sciml.models._branches import parallel_branches, stack_graphs
 from sciml.models._graph_ops import propagate, solve_ode
 from sciml.models._tcn import TemporalConvNet, torch_uniform
 
@@ -76,26 +75,8 @@ class STGCNBlock(nn.Module):
         return nn.BatchNorm(use_running_average=not train, axis=1, momentum=0.9, epsilon=1e-5)(h)
 
 
-class STGODEBranch(nn.Module):
-    """One branch: two :class:`STGCNBlock`."""
-
-    channels: tuple[int, ...]
-    official_tcn: bool
-    solver: str
-    train: bool
-
-    @nn.compact
-    def __call__(self, x, graph):
-        for _ in range(2):
-            x = STGCNBlock(self.channels, self.official_tcn, self.solver)(
-                x, graph, train=self.train
-            )
-        return x
-
-
 class STGODE(nn.Module):
-    """``(x [B, N, T, F], (spatial, semantic)) -> [B, N, horizon]`` (normalised units); the
-    ``branches`` branches per graph run as one vmapped module (:mod:`sciml.models._branches`)."""
+    """``(x [B, N, T, F], (spatial, semantic)) -> [B, N, horizon]`` (normalised units)."""
 
     horizon: int = 12
     branches: int = 3
@@ -105,11 +86,16 @@ class STGODE(nn.Module):
 
     @nn.compact
     def __call__(self, x, graphs, *, train: bool = False):
-        branch = parallel_branches(STGODEBranch)
-        outputs = branch(self.channels, self.official_tcn, self.solver, train, name="branches")(
-            x, stack_graphs(graphs, self.branches)
-        )
-        h = jnp.max(outputs, axis=0)
+        outputs = []
+        for graph in graphs:
+            for _ in range(self.branches):
+                h = x
+                for _ in range(2):
+                    h = STGCNBlock(self.channels, self.official_tcn, self.solver)(
+                        h, graph, train=train
+                    )
+                outputs.append(h)
+        h = jnp.max(jnp.stack(outputs), axis=0)
         b, n, t, c = h.shape
         h = h.reshape(b, n, t * c)
         hidden = t * c // 2
