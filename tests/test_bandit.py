@@ -68,21 +68,3 @@ def test_padding_leaves_the_posterior_of_the_real_points_unchanged(x64, syntheti
         for a, b in zip(padded.predict(context), plain.predict(context), strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
-
-def test_a_flat_posterior_picks_the_best_observed_set_not_the_first(synthetic):
-    """A length scale of e^-20 makes the kernel to every observation underflow at a new
-    context: mean and std equal the prior at all 512 arms. The choice is then the arm with the
-    best mean observed reward (here the one observation of BEST, rewarded 5), not arm 0."""
-    contexts, arms, rewards, _ = synthetic
-    arms, rewards = arms[:20].copy(), rewards[:20].copy()
-    arms[7], rewards[7] = BEST, 5.0
-    params = {"log_amplitude": jnp.asarray(0.0), "log_length": jnp.asarray(-20.0),
-              "log_match": jnp.asarray(0.0), "log_precision": jnp.log(100.0)}  # fmt: skip
-    inputs = jnp.concatenate([jnp.asarray(contexts[:20]), jnp.asarray(arms)], axis=1)
-    model = RewardModel(params, inputs, jnp.asarray(rewards), float(rewards.mean()), 1,
-                        jnp.zeros(20, bool))  # fmt: skip
-    mean, _ = model.predict(jnp.asarray([0.123456]))
-    assert np.ptp(mean) == 0.0
-    for heuristic in ("mean", "ucb"):
-        np.testing.assert_array_equal(ARMS[choose_arm(model, jnp.asarray([0.123456]), heuristic)],
-                                      BEST)  # fmt: skip

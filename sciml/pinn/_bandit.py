@@ -12,9 +12,7 @@ a Gamma(100, 1) prior. Hyperparameters (log σ, log ℓ, λ, log τ) maximise th
 likelihood plus the prior by L-BFGS, refitted from the same start every round.
 
 Choice over the 512 arms at a context: UCB (μ + 1·σ) or Thompson sampling (20 draws per arm
-from the independent marginals, the arm with the largest draw). Exact ties (a fit whose length
-scale is so short that the kernel to every observation underflows: the posterior is the prior
-at every arm) go to the arm with the best mean observed reward, not to the first arm.
+from the independent marginals, the arm with the largest draw).
 """
 
 from functools import partial
@@ -36,7 +34,6 @@ PRIOR_SHAPE, PRIOR_RATE = 100.0, 1.0  # Gamma prior on the noise precision τ
 UCB_BETA, THOMPSON_DRAWS = 1.0, 20
 HEURISTICS = ("ucb", "ts", "mean")
 PAD_TO = 16  # observations are padded to a multiple of this: one compile per 16 rounds
-TIE = 1e-9  # scores closer than this (decades of error) are tied: far below any real difference
 PAD_CONTEXT, PAD_NOISE = 1e4, 1e12  # padding: far from every context (kernel exactly 0), no weight
 
 
@@ -182,21 +179,9 @@ def choose_arm(model: RewardModel, context, heuristic: str, key: jax.Array | Non
     if heuristic == "ts" and key is None:
         raise ValueError("Thompson sampling needs a random key")
     mean, std = model.predict(np.asarray(context, float))
-    if heuristic in ("ucb", "mean"):
-        return _best_of(model, mean + UCB_BETA * std if heuristic == "ucb" else mean)
+    if heuristic == "ucb":
+        return int(np.argmax(mean + UCB_BETA * std))
+    if heuristic == "mean":
+        return int(np.argmax(mean))
     noise = np.asarray(jax.random.normal(key, (THOMPSON_DRAWS, mean.shape[0])), np.float64)
     return int(np.argmax((mean[None] + std[None] * noise).max(axis=0)))
-
-
-def _best_of(model: RewardModel, score: np.ndarray) -> int:
-    """The arm with the largest score; among arms tied within :data:`TIE`, the observed arm with
-    the best mean observed reward (the lowest index when no tied arm was observed)."""
-    tied = np.flatnonzero(score >= score.max() - TIE)
-    if tied.size == 1:
-        return int(tied[0])
-    real = ~np.asarray(model.padding)
-    bits = np.asarray(model.inputs)[real, model.contexts :].astype(int)
-    observed = bits @ (1 << np.arange(bits.shape[1]))
-    rewards = np.asarray(model.rewards)[real]
-    means = {a: rewards[observed == a].mean() for a in set(observed.tolist()) & set(tied.tolist())}
-    return int(max(means, key=means.get)) if means else int(tied[0])
