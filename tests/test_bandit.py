@@ -67,4 +67,3 @@ def test_padding_leaves_the_posterior_of_the_real_points_unchanged(x64, syntheti
     for context in (jnp.asarray([-1.0]), jnp.asarray([0.4])):
         for a, b in zip(padded.predict(context), plain.predict(context), strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
-
