@@ -362,7 +362,7 @@ def _twin_surrogates(args) -> None:
 
     metrics = train_formula_surrogates(
         Path(args.out), noise=args.noise, points=args.points, steps=args.steps,
-        lbfgs_steps=args.lbfgs_steps, seed=args.seed,
+        lbfgs_steps=args.lbfgs_steps, lm_steps=args.lm_steps, seed=args.seed,
     )  # fmt: skip
     for name, m in metrics.items():
         print(
@@ -681,6 +681,9 @@ def parser() -> argparse.ArgumentParser:
     formulae.add_argument("--steps", type=int, default=100_000, help="Adam steps (100000)")
     formulae.add_argument(
         "--lbfgs-steps", type=int, default=3000, help="full-batch L-BFGS iterations after Adam"
+    )
+    formulae.add_argument(
+        "--lm-steps", type=int, default=60, help="Levenberg-Marquardt trials after L-BFGS (60)"
     )
     formulae.add_argument("--seed", type=int, default=0)
     formulae.add_argument("--out", default="runs/twin/surrogates", help="output directory")

@@ -10,11 +10,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from flax import linen as nn
 
 from pdes import engines as sim
 from physics import engines as E
 from sciml.twin import PinnSettings, cut_window, fit_by_pinn, load_actuator_operator
 from sciml.twin._surrogates import (
+    _polish,
     boxes,
     formula_inputs,
     load_surrogates,
@@ -61,8 +63,9 @@ def test_a_surrogate_learns_a_formula_and_round_trips(x64, scenario, tmp_path):
     exact = E.published_formulae(P)
     lower, upper = box["eta_c"]
     surrogate, metrics = train_surrogate(
-        exact.eta_c, lower, upper, points=2000, steps=3000, batch=1000, lbfgs_steps=300
-    )
+        exact.eta_c, lower, upper, points=2000, steps=3000, batch=1000, lbfgs_steps=300,
+        lm_steps=0,
+    )  # fmt: skip
     assert metrics["rel_l2_test"] < 1e-4
     formulae = E.Formulae(*[surrogate] * 6)
     save_surrogates(tmp_path, formulae, {n: metrics for n in E.Formulae._fields})
@@ -71,6 +74,24 @@ def test_a_surrogate_learns_a_formula_and_round_trips(x64, scenario, tmp_path):
     pi_c = np.linspace(lower[1], upper[1], 7)
     np.testing.assert_array_equal(loaded.eta_c(w_c, pi_c), surrogate(w_c, pi_c))
     assert meta["eta_c"]["rel_l2_test"] == metrics["rel_l2_test"]
+
+
+def test_the_levenberg_marquardt_polish_solves_least_squares_over_padded_blocks(x64):
+    """With a model linear in its weights (one dense layer) the polish must land on the
+    least-squares solution of the 1500 points themselves: they fill two blocks of 1000, so the
+    500 padded points (x = 0, target 0) must carry no weight. Conditioning of [x, 1] is O(1):
+    1e-10 absolute on the weights."""
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.uniform(-1.0, 1.0, (1500, 3)))
+    y = jnp.asarray(np.sin(np.asarray(x) @ [1.0, 2.0, -1.0]) + 0.5)
+    model = nn.Dense(1)
+    params = model.init(jax.random.PRNGKey(0), x[:1])
+    polished, loss = _polish(model, params, x, y, steps=50)
+    design = np.c_[np.asarray(x), np.ones(len(x))]
+    weights, *_ = np.linalg.lstsq(design, np.asarray(y), rcond=None)
+    np.testing.assert_allclose(polished["params"]["kernel"][:, 0], weights[:3], atol=1e-10)
+    np.testing.assert_allclose(polished["params"]["bias"][0], weights[3], atol=1e-10)
+    np.testing.assert_allclose(loss, np.mean((design @ weights - np.asarray(y)) ** 2), rtol=1e-9)
 
 
 def test_boxes_refuse_inputs_that_do_not_vary():

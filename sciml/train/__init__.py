@@ -6,6 +6,7 @@ from sciml.train._bfgs import bfgs, scale_by_bfgs, warm_start
 from sciml.train._checkpoint import Checkpoints
 from sciml.train._distributed import initialize, process_share
 from sciml.train._lbfgs import lbfgs, make_lbfgs_step, minimize_lbfgs
+from sciml.train._levenberg_marquardt import blocked_normal_equations, levenberg_marquardt
 from sciml.train._loop import FitResult, TrainingDiverged, fit
 from sciml.train._metrics_log import MetricsLog
 from sciml.train._sharding import (
@@ -27,11 +28,13 @@ __all__ = [
     "TrainingDiverged",
     "batch_sharding",
     "bfgs",
+    "blocked_normal_equations",
     "data_mesh",
     "fit",
     "global_batch",
     "initialize",
     "lbfgs",
+    "levenberg_marquardt",
     "make_lbfgs_step",
     "make_train_step",
     "minimize_lbfgs",

@@ -36,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from physics.engines import UNKNOWNS, EngineParameters, with_log_factors
+from sciml.train import levenberg_marquardt
 from sciml.twin._few_shot_body import (
     HEADS,
     Body,
@@ -230,32 +231,12 @@ def few_shot_solver(
         def split(z):
             return z[: heads0.size].reshape(shape), z[heads0.size :]
 
-        z0 = jnp.concatenate([heads0.ravel(), rho0])
-        loss0, matrix0, gradient0 = normal_equations(heads0, rho0, feats, data)
-
-        def keep_going(state):
-            _, _, _, _, _, step, done = state
-            return (step < settings.max_steps) & ~done
-
-        def iterate(state):
-            z, loss, matrix, gradient, damping, step, _ = state
-            diagonal = jnp.diag(matrix) + 1e-12 * jnp.max(jnp.diag(matrix))
-            delta = jnp.linalg.solve(matrix + damping * jnp.diag(diagonal), -gradient)
-            trial = z + delta
-            trial_loss = loss_at(*split(trial), feats, data)
-            accept = jnp.isfinite(trial_loss) & (trial_loss < loss)
-            new = jax.lax.cond(
-                accept,
-                lambda: (trial, *normal_equations(*split(trial), feats, data)),
-                lambda: (z, loss, matrix, gradient),
-            )
-            converged = accept & (loss - trial_loss <= settings.rtol * loss)
-            stuck = damping > 1e12
-            damping = jnp.where(accept, damping / 3.0, damping * 2.0)
-            return (*new, damping, step + 1, converged | stuck)
-
-        state = (z0, loss0, matrix0, gradient0, jnp.asarray(DAMPING), 0, jnp.asarray(False))
-        z, loss, _, _, _, steps, _ = jax.lax.while_loop(keep_going, iterate, state)
+        z, loss, steps = levenberg_marquardt(
+            lambda z: normal_equations(*split(z), feats, data),
+            lambda z: loss_at(*split(z), feats, data),
+            jnp.concatenate([heads0.ravel(), rho0]),
+            max_steps=settings.max_steps, rtol=settings.rtol, damping=DAMPING,
+        )  # fmt: skip
         heads, rho = split(z)
         return heads, rho, steps, loss
 
