@@ -63,7 +63,8 @@ def twin_surrogate_rows(quick: bool = False, out=None, only=None) -> list[dict]:
 
 
 def _stored(where: Path) -> tuple[dict, dict]:
-    formulae, meta = load_surrogates(where)
+    with jax.enable_x64(True):  # the stored weights are float64: keep them so
+        formulae, meta = load_surrogates(where)
     return formulae._asdict(), meta
 
 
