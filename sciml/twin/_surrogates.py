@@ -9,8 +9,8 @@ percentiles of its inputs along the lab scenarios; training samples are a Latin 
 full batch of 20,000 costs 20x more per step for no better end point), then ``lbfgs_steps``
 full-batch L-BFGS iterations (they halve the error that Adam leaves on the clipped formulae),
 then ``lm_steps`` Levenberg–Marquardt trials on all points (the normal equations of the ~2300
-weights, assembled in blocks of 1000 points; they take η_tm and Φ_c, whose clipped kinks L-BFGS
-rounds off, down by a further 2.5x and 1.4x); acceptance: relative L2 on a held-out hypercube
+weights, assembled in blocks of 1000 points; 60 trials take η_tm and Φ_c, whose clipped kinks
+L-BFGS rounds off, down by a further 1.5x); acceptance: relative L2 on a held-out hypercube
 (5000 points) of clean targets, the protocol asks < 1e-3.
 """
 
@@ -41,7 +41,7 @@ from sciml.twin._store import read_arrays, shaped_like, write_arrays
 
 WIDTH, DEPTH = 32, 3
 LOW, HIGH = 1.0, 99.0  # percentiles of the lab inputs that bound each box
-LM_BLOCK = 1000  # points per block of the normal equations: a block's Jacobian is ~20 MB
+LM_BLOCK = 1000  # points per block of the normal equations: ~0.6 GB of forward tangents
 
 
 @dataclass(frozen=True)
