@@ -59,8 +59,8 @@ def _bench(args) -> None:
     from sciml import bench as benchmarks
 
     only = None if args.only is None else [name for name in args.only.split(",") if name]
-    benchmarks.check(args.suite, only, args.quick)
     out = Path(args.out or f"runs/bench/{args.suite}")
+    benchmarks.check(args.suite, only, args.quick, out=out / "runs")
     environment = _io.environment()
     _io.write_json(
         out / "config.json", {"command": f"bench {args.suite}", "quick": args.quick, **environment}

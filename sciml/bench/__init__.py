@@ -30,6 +30,7 @@ from sciml.bench._twin import health_rows, health_table, step_test_rows, twin_ro
 from sciml.bench._twin_actuators import twin_actuator_rows, twin_actuator_table
 from sciml.bench._twin_pinn import task_names as twin_pinn_tasks
 from sciml.bench._twin_pinn import twin_pinn_rows, twin_pinn_table
+from sciml.bench._twin_surrogates import check_partial as check_surrogate_store
 from sciml.bench._twin_surrogates import task_names as twin_surrogate_tasks
 from sciml.bench._twin_surrogates import twin_surrogate_rows, twin_surrogate_table
 from sciml.twin import step_test_table
@@ -64,7 +65,7 @@ SUITES = {
 }
 
 
-def check(suite: str, only: list[str] | None, quick: bool = False) -> None:
+def check(suite: str, only: list[str] | None, quick: bool = False, out=None) -> None:
     """Fail before any output is written: unknown suite, or ``only`` where it does not apply."""
     if suite not in SUITES:
         raise ValueError(f"unknown benchmark suite {suite!r}; suites: {', '.join(SUITES)}")
@@ -76,6 +77,7 @@ def check(suite: str, only: list[str] | None, quick: bool = False) -> None:
         refuse_unknown(only, twin_pinn_tasks(quick), suite)
     if suite == "twin_surrogates":
         refuse_unknown(only, twin_surrogate_tasks(quick), suite)
+        check_surrogate_store(only, quick, out)
     if suite in ("graph", "graph_full"):
         refuse_unknown(only, graph_tasks(quick), suite)
     if suite == "graph_scaling":

@@ -24,16 +24,28 @@ def task_names(quick: bool = False) -> list[str]:
     return [f"{n}-noise{z:g}" for z in (NOISE[:1] if quick else NOISE) for n in Formulae._fields]
 
 
+def _store(out) -> Path:
+    root = Path(out).parent if out is not None else Path("runs/bench/twin_surrogates")
+    return root / "surrogates"
+
+
+def _partial_clean(tasks: list[str]) -> bool:
+    clean = [t for t in tasks if t.endswith("-noise0")]
+    return 0 < len(clean) < len(Formulae._fields)
+
+
+def check_partial(only, quick: bool, out) -> None:
+    """Before any output: a partial run of clean surrogates needs the stored set it completes."""
+    tasks = [t for t in task_names(quick) if only is None or t in only]
+    if _partial_clean(tasks):
+        _stored(_store(out))
+
+
 def twin_surrogate_rows(quick: bool = False, out=None, only=None) -> list[dict]:
-    where = (
-        Path(out).parent if out is not None else Path("runs/bench/twin_surrogates")
-    ) / "surrogates"
+    where = _store(out)
     params = EngineParameters()
     tasks = [t for t in task_names(quick) if only is None or t in only]
-    clean = [t for t in tasks if t.endswith("-noise0")]
-    stored, meta = ({}, {})
-    if 0 < len(clean) < len(Formulae._fields):  # a partial run keeps the stored others
-        stored, meta = _stored(where)
+    stored, meta = _stored(where) if _partial_clean(tasks) else ({}, {})  # keeps the others
     rows = []
     with jax.enable_x64(True):
         scenarios = lab_scenarios(params, 20.0 if quick else 60.0, 1 if quick else 2)
