@@ -101,6 +101,9 @@ def add_twin_commands(sub) -> None:
     actuators.add_argument("--actuator", default="egr,vgt", help="egr, vgt or egr,vgt")
     actuators.add_argument("--histories", type=int, default=100_000, help="training histories")
     actuators.add_argument("--steps", type=int, default=20_000, help="Adam steps")
+    actuators.add_argument(
+        "--lbfgs-steps", type=int, default=4000, help="L-BFGS iterations after Adam"
+    )
     actuators.add_argument("--seed", type=int, default=0)
     actuators.add_argument("--out", default="runs/twin/actuators", help="output directory")
     actuators.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -240,6 +243,7 @@ def _twin_actuators(args) -> None:
             Path(args.out),
             histories=args.histories,
             steps=args.steps,
+            lbfgs_steps=args.lbfgs_steps,
             seed=args.seed,
             progress=not args.quiet,
         ).metrics

@@ -63,10 +63,10 @@ def test_operator_targets_are_the_simulated_actuator_states(x64, scenario):
     np.testing.assert_allclose(vgt[:, 0], states[:, 7] / 100, atol=1e-6)
 
 
-def test_branch_samples_201_sensors_and_sees_the_history_before_the_first_command(x64, scenario):
+def test_branch_samples_156_sensors_and_sees_the_history_before_the_first_command(x64, scenario):
     commands = _commands(scenario)
     u = branch_input(commands, jnp.asarray([-1.0, 3.0]), "vgt")
-    assert u.shape == (2, SENSORS) == (2, 201)
+    assert u.shape == (2, SENSORS) == (2, 156)
     before = u[0, :50]  # t0 - 1.5 s ... t0 - 1.0 s, all before t = 0
     np.testing.assert_allclose(before, 2 * commands.history[1] / 100 - 1)
 

@@ -23,6 +23,7 @@ def twin_actuator_rows(quick: bool = False, out=None, only=None) -> list[dict]:
             where,
             histories=20_000 if quick else 100_000,
             steps=2_000 if quick else 40_000,
+            lbfgs_steps=500 if quick else 4_000,
             progress=False,
         ).metrics
         rows.append(
@@ -40,13 +41,14 @@ def twin_actuator_rows(quick: bool = False, out=None, only=None) -> list[dict]:
 
 def twin_actuator_table(rows: list[dict]) -> str:
     lines = [
-        "| operator | histories | Adam steps | data s | training s | rel L2 held out "
-        "| rel L2 isolated steps | < 1e-3? |",
-        "|---|---|---|---|---|---|---|---|",
+        "| operator | histories | Adam steps | L-BFGS steps | data s | training s "
+        "| rel L2 held out | rel L2 isolated steps | < 1e-3? |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['problem']} | {r['histories']} | {r['steps']} | {r['data_seconds']:.0f} | "
+            f"| {r['problem']} | {r['histories']} | {r['steps']} | {r.get('lbfgs_steps', 0)} | "
+            f"{r['data_seconds']:.0f} | "
             f"{r['train_seconds']:.0f} | {r['rel_l2_test']:.3g} | "
             f"{r['rel_l2_isolated_steps']:.3g} | {'yes' if r['accepted'] else 'no'} |"
         )
