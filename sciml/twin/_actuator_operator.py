@@ -13,16 +13,17 @@ S deviates from the protocol's 0.5 s: each 10 ms command cell puts two kinks int
 (τ_vgt = 25 ms), so a trunk over 0.5 s must resolve ~100 kinks. Fitted directly to the exact
 cell kernels, the tanh trunk 4 × 128 stops at 2.5e-2 relative L2 over 0.5 s, 4.6e-3 over 0.1 s
 and 2.5e-3 over 0.05 s; trained as the whole operator (VGT, 10⁴ Adam + 2000 L-BFGS steps),
-7.5e-3 over 0.5 s and 2.0e-3 over 0.05 s.
+8.3e-3 over 0.5 s (offset scaled ×10, which helped) and 2.0e-3 over 0.05 s.
 
 Commands are held on the 10 ms grid (``pdes.engines.GRID``), so windows start on it: sensor k
 reads the cell :math:`[t_0 - H + k\Delta, t_0 - H + (k + 1)\Delta)` at its midpoint, which
 makes the branch the command itself (and the operator exactly linear in it). A t0 between grid
 points would hide where each step falls within its 10 ms cell; against τ_vgt = 25 ms that
 ambiguity alone costs ~3e-3 relative L2 (a least-squares linear operator on random-phase
-windows), three times the acceptance. Branch and trunk are tanh MLPs
-4 × 128 with 128 basis functions per output; commands and offsets are mapped to [−1, 1],
-outputs are % / 100.
+windows), three times the acceptance.
+
+Branch and trunk are tanh MLPs 4 × 128 with 128 basis functions per output; commands and
+offsets are mapped to [−1, 1], outputs are % / 100.
 """
 
 import json
@@ -63,7 +64,7 @@ class ActuatorData(NamedTuple):
 
 
 def sensor_times(t0: jax.Array) -> jax.Array:
-    """The branch sensors ``[..., 201]`` of windows starting at ``t0`` (on the command grid):
+    """The branch sensors ``[..., SENSORS]`` of windows starting at ``t0`` (on the command grid):
     the midpoints of the 10 ms cells from t0 − H on, so rounding cannot move a sensor across a
     command switch."""
     t0 = jnp.asarray(t0)
@@ -223,7 +224,7 @@ def train_actuator_operator(
     per_call = 100
 
     def loss_fn(p, batch_data, key, weights):
-        u, s, y = batch_data  # [G, W, 201], [G, P, 1], [G, W, P, outputs]
+        u, s, y = batch_data  # [G, W, SENSORS], [G, P, 1], [G, W, P, outputs]
         predicted = jax.vmap(lambda ug, sg: model.apply(p, ug, sg))(u, s)
         mse = jnp.mean((predicted - y) ** 2)
         return mse, {"mse": mse}
