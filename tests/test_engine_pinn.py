@@ -22,7 +22,13 @@ from sciml.twin import (
     pinn_signals,
     train_actuator_operator,
 )
-from sciml.twin._actuator_operator import SENSORS, actuator_data, branch_input, exact_states
+from sciml.twin._actuator_operator import (
+    FAMILIES,
+    SENSORS,
+    actuator_data,
+    branch_input,
+    exact_states,
+)
 from sciml.twin._multi_stage import fit_multi_stage
 
 P = E.EngineParameters()
@@ -96,16 +102,24 @@ def test_windows_on_the_grid_make_the_operator_linear_in_the_branch(x64, actuato
     above 1e-3 (measured ~3e-3), so a learnt operator could never meet the acceptance there."""
     s = jnp.linspace(0.0, 0.05, 6)
     rng = np.random.default_rng(0)
+    keys = jax.random.split(jax.random.PRNGKey(3), 30)
+    commands = [sim.FAMILIES[FAMILIES[i % 3]](k, 60.0) for i, k in enumerate(keys)]
+    sample = jax.jit(
+        lambda c, t0: (
+            branch_input(c, t0, actuator),
+            exact_states(c, t0[:, None] + s[None, :], actuator, P),
+        )
+    )
     errors = {}
     for aligned in (True, False):
         branch, targets = [], []
-        for i, key in enumerate(jax.random.split(jax.random.PRNGKey(3), 30)):
-            c = sim.FAMILIES[("staircase", "smooth", "excitation")[i % 3]](key, 60.0)
+        for c in commands:
             t0 = 0.01 * rng.integers(-150, 5950, 100)
             if not aligned:
                 t0 = t0 + rng.uniform(0.0, 0.01, 100)
-            branch.append(branch_input(c, jnp.asarray(t0), actuator))
-            targets.append(exact_states(c, jnp.asarray(t0)[:, None] + s[None, :], actuator, P))
+            b, y = sample(c, jnp.asarray(t0))
+            branch.append(b)
+            targets.append(y)
         a = np.c_[np.concatenate(branch), np.ones(3000)]
         y = np.concatenate(targets).reshape(3000, -1)
         fit, *_ = np.linalg.lstsq(a[:2000], y[:2000], rcond=None)
