@@ -259,12 +259,12 @@ def train_actuator_operator(
     # Adam creeps once the loss nears 1e-6; a quasi-Newton polish on a fixed subset goes on
     # (VGT: 4.7e-3 -> 2.0e-3 in 2000 iterations, held-out error falling with the training loss)
     fixed = min(lbfgs_windows, len(train.branch)) // PER_SCENARIO * PER_SCENARIO
-    subset = (
-        train.branch[:fixed].reshape(-1, PER_SCENARIO, train.branch.shape[-1]),
-        train.offsets[:fixed:PER_SCENARIO],
-        train.targets[:fixed].reshape(-1, PER_SCENARIO, *train.targets.shape[1:]),
-    )
     if fixed and lbfgs_steps:
+        subset = (  # grouped by scenario, as the Adam batches are
+            train.branch[:fixed].reshape(-1, PER_SCENARIO, train.branch.shape[-1]),
+            train.offsets[:fixed:PER_SCENARIO],
+            train.targets[:fixed].reshape(-1, PER_SCENARIO, *train.targets.shape[1:]),
+        )
         objective = lambda p: loss_fn(p, subset, None, None)[0]
         trained, _ = minimize_lbfgs(objective, trained, lbfgs_steps, keep_best=True)
         trained = jax.block_until_ready(trained)
