@@ -16,3 +16,21 @@ def x64():
     """Run the test body with 64-bit floats (reference solvers and analytic checks need them)."""
     with jax.enable_x64(True):
         yield
+
+
+LONG_FIRST = (
+    "test_notebooks.py",
+    "test_twin_transfer.py",
+    "test_multi_domain.py",
+    "test_engine_pinn.py",
+    "test_engine_few_shot.py",
+    "test_graph_workflow.py",
+)
+"""Modules holding the longest tests (20-95 s each, pytest --durations)."""
+
+
+def pytest_collection_modifyitems(items):
+    """Run the long modules first, so that the xdist workers finish together instead of one
+    waiting on a long test collected last (test_twin_transfer.py's, ~2 min, came last)."""
+    rank = {name: k for k, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
