@@ -158,3 +158,30 @@ def test_the_historical_average_is_exact_on_a_weekly_pattern(start_weekday):
 def test_gram_ode_refuses_an_odd_ode_width():
     with pytest.raises(ValueError, match="gram_ode needs an even ODE width"):
         GraphConfig(model="gram_ode", channels=(8, 4, 7))
+
+
+@pytest.mark.parametrize("name", ["gram_ode", "stgode"])
+def test_schedules_place_the_published_milestones(name):
+    """``published`` scales the 200-epoch milestones to the run, ``truncated`` keeps them at
+    their epochs: 8 epochs of GRAM-ODE (first milestone 15) or STGODE (50) then never decay,
+    and at 200 epochs both equal the published protocol. Rates compared to float32 rounding."""
+    from sciml.graph._config import PUBLISHED
+    from sciml.graph._workflow import _schedule
+
+    rate, _, milestones, factor = PUBLISHED[name]
+    per_epoch = 40
+
+    def rates(schedule, epochs):
+        config = GraphConfig(model=name, epochs=epochs, schedule=schedule)
+        fn = _schedule(config, per_epoch)
+        return np.array([fn(e * per_epoch) for e in range(epochs)])
+
+    expected = rate * factor ** np.array([sum(e >= m for m in milestones) for e in range(200)])
+    np.testing.assert_allclose(rates("truncated", 200), expected, rtol=1e-6)
+    np.testing.assert_allclose(rates("published", 200), expected, rtol=1e-6)
+    np.testing.assert_allclose(rates("truncated", 8), np.full(8, rate), rtol=1e-6)
+    np.testing.assert_allclose(rates("constant", 200), np.full(200, rate), rtol=1e-6)
+    scaled = rates("published", 8)
+    first = max(1, round(8 * milestones[0] / 200))
+    np.testing.assert_allclose(scaled[:first], rate, rtol=1e-6)
+    assert scaled[first] == pytest.approx(rate * factor, rel=1e-6)

@@ -15,8 +15,10 @@ selection       best validation RMSE            early stopping on validation MAP
 Here one selection rule serves every model: the parameters of the epoch with the lowest
 validation MAE are tested. ``learning_rate = 0`` and ``loss = "auto"`` take each model's
 published value; ``schedule = "published"`` scales the milestones to ``epochs`` (a 200-epoch
-milestone at 50 becomes ``epochs × 50 / 200``). The model sizes default to the published ones;
-``channels`` shrinks the TCN widths for CPU runs.
+milestone at 50 becomes ``epochs × 50 / 200``); ``"truncated"`` keeps them at their published
+epochs, so a shorter run follows the first ``epochs`` of the published protocol (no decay before
+epoch 15 for GRAM-ODE, 50 for STGODE); ``"constant"`` never decays. The model sizes default
+to the published ones; ``channels`` shrinks the TCN widths for CPU runs.
 """
 
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from sciml.pinn._config import _choice, _positive
 
 MODELS = ("gram_ode", "stgode", "gru", "historical_average")
 LOSSES = ("auto", "flow", "normalised")
-SCHEDULES = ("published", "constant")
+SCHEDULES = ("published", "truncated", "constant")
 SOLVERS = ("euler", "tsit5")
 PUBLISHED = {
     # learning rate, loss space, milestones in a 200-epoch run, decay factor

@@ -66,12 +66,15 @@ def _read(config: GraphConfig) -> traffic.TrafficData:
 
 
 def _schedule(config: GraphConfig, steps_per_epoch: int) -> optax.Schedule:
+    """η(step) = η₀ · factor^#{milestones m : step ≥ s·m·steps_per_epoch}, s = epochs/200
+    for ``published`` (scaled to the run), s = 1 for ``truncated`` (the published epochs)."""
     _, _, milestones, factor = PUBLISHED[config.model]
     if config.schedule == "constant" or not milestones:
         return optax.constant_schedule(config.rate)
+    scale = config.epochs / 200 if config.schedule == "published" else 1.0
     boundaries = {}
     for m in milestones:  # milestones that land on the same step multiply their factors
-        step = max(1, round(config.epochs * m / 200)) * steps_per_epoch
+        step = max(1, round(scale * m)) * steps_per_epoch
         boundaries[step] = boundaries.get(step, 1.0) * factor
     return optax.piecewise_constant_schedule(config.rate, boundaries)
 
@@ -220,6 +223,7 @@ def train_and_evaluate(config: GraphConfig, run_dir: str | Path, *, progress: bo
         "epochs": done // steps_per_epoch,
         "steps": done,
         "learning_rate": config.rate,
+        "schedule": config.schedule,
         "loss_space": config.loss_space,
         "best_epoch": int(selected["step"] // steps_per_epoch),
         "wall_seconds": round(result_fit.wall_seconds, 2),
