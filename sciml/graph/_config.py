@@ -15,10 +15,10 @@ selection       best validation RMSE            early stopping on validation MAP
 Here one selection rule serves every model: the parameters of the epoch with the lowest
 validation MAE are tested. ``learning_rate = 0`` and ``loss = "auto"`` take each model's
 published value; ``schedule = "published"`` scales the milestones to ``epochs`` (a 200-epoch
-milestone at 50 becomes ``epochs × 50 / 200``); ``"truncated"`` keeps them at their published
-epochs, so a shorter run follows the first ``epochs`` of the published protocol (no decay before
-epoch 15 for GRAM-ODE, 50 for STGODE); ``"constant"`` never decays. The model sizes default
-to the published ones; ``channels`` shrinks the TCN widths for CPU runs.
+milestone at 50 becomes ``epochs × 50 / 200``); ``"truncated"`` (the default) keeps them at
+their published epochs, so a shorter run follows the first ``epochs`` of the published protocol
+(no decay before epoch 15 for GRAM-ODE, 50 for STGODE); ``"constant"`` never decays. The model
+sizes default to the published ones; ``channels`` shrinks the TCN widths for CPU runs.
 """
 
 from dataclasses import dataclass
@@ -51,7 +51,7 @@ class GraphConfig:
     batch: int = 16
     learning_rate: float = 0.0  # 0: the model's published rate
     weight_decay: float = 0.01
-    schedule: str = "published"
+    schedule: str = "truncated"
     loss: str = "auto"
     channels: tuple[int, ...] = (64, 32, 64)  # TCN widths; the last is the ODE width
     branches: int = 3  # per graph
