@@ -23,7 +23,7 @@ def twin_actuator_rows(quick: bool = False, out=None, only=None) -> list[dict]:
             where,
             histories=20_000 if quick else 100_000,
             steps=2_000 if quick else 40_000,
-            lbfgs_steps=500 if quick else 4_000,
+            lbfgs_steps=500 if quick else 16_000,
             progress=False,
         ).metrics
         rows.append(
