@@ -94,6 +94,19 @@ def test_sensors_on_the_grid_read_each_cell_in_float32(t_step):
 
 
 @pytest.mark.parametrize("actuator", ["egr", "vgt"])
+def test_every_isolated_step_window_sees_its_step(actuator):
+    """The isolated-step acceptance set: each window's branch holds the one step exactly once
+    (one nonzero difference between neighbouring sensors), at ages from t0 + S back to the
+    oldest cell, so the set tests recent and settled steps alike."""
+    data = actuator_data(actuator, 800, 7, P, steps_only=True)
+    jumps = np.abs(np.diff(data.branch, axis=1)) > 0
+    np.testing.assert_array_equal(jumps.sum(1), 1)
+    where = jumps.argmax(1)
+    assert where.min() <= 5 and where.max() == SENSORS - 2  # the oldest cells and t0 + S
+    assert np.mean(where >= SENSORS - 2 - 20) < 0.25  # most steps older than 0.2 s
+
+
+@pytest.mark.parametrize("actuator", ["egr", "vgt"])
 def test_windows_on_the_grid_make_the_operator_linear_in_the_branch(x64, actuator):
     """The exact operator is linear in the command, so on windows starting on the 10 ms grid a
     least-squares linear map from the 156 sensors to ũ(t0 + s) at fixed offsets is exact up to

@@ -145,10 +145,10 @@ def actuator_data(
         t0 = SPACING * rng.integers(first, last + 1, PER_SCENARIO)
         s = rng.uniform(0.0, HORIZON, (1 if shared_offsets else PER_SCENARIO, points))
         s = np.broadcast_to(s, (PER_SCENARIO, points))
-        if steps_only:  # put the step inside the window
+        if steps_only:  # the step at t0 + S down to t0 − H + Δ: inside the branch's span
             step = round(float(c.times[1]) / SPACING)
-            lag = rng.integers(round(-HORIZON / SPACING), -first + 1, PER_SCENARIO)
-            t0 = SPACING * (step - lag)
+            age = rng.integers(round(-HORIZON / SPACING), -first, PER_SCENARIO)
+            t0 = SPACING * (step + age)
         b, y = sample(c, jnp.asarray(t0), jnp.asarray(s))
         branch.append(np.asarray(b))
         offsets.append(np.asarray(trunk_input(s))[..., None])
