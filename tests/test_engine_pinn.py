@@ -107,6 +107,22 @@ def test_every_isolated_step_window_sees_its_step(actuator):
 
 
 @pytest.mark.parametrize("actuator", ["egr", "vgt"])
+def test_step_share_puts_training_windows_where_a_change_reaches_the_output(actuator):
+    """With ``step_share = 1`` every window of a staircase history holds a command change in
+    its last 21 cells (t0 − 0.15 s … t0 + S); uniform windows do so only where a step happens
+    to fall (one step per ~5 s: ~4 % of them, the bound 0.2 leaves room for the draw)."""
+    def recent_change(data):  # the first PER_SCENARIO windows come from one staircase history
+        return np.abs(np.diff(data.branch[:200], axis=1))[:, SENSORS - 22 :].max(1) > 0
+
+    uniform = actuator_data(actuator, 200, 5, P)
+    placed = actuator_data(actuator, 200, 5, P, step_share=1.0)
+    assert recent_change(placed).all()
+    assert recent_change(uniform).mean() < 0.2
+    with pytest.raises(ValueError, match="step_share"):
+        actuator_data(actuator, 200, 5, P, step_share=1.5)
+
+
+@pytest.mark.parametrize("actuator", ["egr", "vgt"])
 def test_windows_on_the_grid_make_the_operator_linear_in_the_branch(x64, actuator):
     """The exact operator is linear in the command, so on windows starting on the 10 ms grid a
     least-squares linear map from the 156 sensors to ũ(t0 + s) at fixed offsets is exact up to
