@@ -111,6 +111,7 @@ def test_step_share_puts_training_windows_where_a_change_reaches_the_output(actu
     """With ``step_share = 1`` every window of a staircase history holds a command change in
     its last 21 cells (t0 − 0.15 s … t0 + S); uniform windows do so only where a step happens
     to fall (one step per ~5 s: ~4 % of them, the bound 0.2 leaves room for the draw)."""
+
     def recent_change(data):  # the first PER_SCENARIO windows come from one staircase history
         return np.abs(np.diff(data.branch[:200], axis=1))[:, SENSORS - 22 :].max(1) > 0
 

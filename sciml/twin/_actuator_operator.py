@@ -250,7 +250,12 @@ def train_actuator_operator(
     params = EngineParameters() if params is None else params
     start = time.perf_counter()
     train = actuator_data(
-        actuator, histories, seed, params, points=points, shared_offsets=True,
+        actuator,
+        histories,
+        seed,
+        params,
+        points=points,
+        shared_offsets=True,
         step_share=step_share,
     )
     test = actuator_data(actuator, 2000, seed + 10_000, params)
