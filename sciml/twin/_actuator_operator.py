@@ -236,7 +236,8 @@ def train_actuator_operator(
     """Train G_egr or G_vgt (Adam, exponential decay 1e-3 → 1e-5, then ``lbfgs_steps`` L-BFGS
     iterations on the first ``lbfgs_windows`` windows) and measure the relative L2 on held-out
     families and on isolated steps. ``step_share`` of the training windows sit where a command
-    change reaches the output (:func:`actuator_data`); the held-out windows stay uniform. Writes ``out/ACTUATOR.msgpack`` and metrics.
+    change reaches the output (:func:`actuator_data`); the held-out windows stay uniform.
+    Writes ``out/ACTUATOR.msgpack`` and metrics.
 
     A batch is ``groups`` scenarios, ``windows_per_group`` windows of each and the scenario's
     ``points`` shared offsets, in DeepONet's Cartesian layout: each branch and each trunk is
