@@ -104,6 +104,12 @@ def add_twin_commands(sub) -> None:
     actuators.add_argument(
         "--lbfgs-steps", type=int, default=4000, help="L-BFGS iterations after Adam"
     )
+    actuators.add_argument(
+        "--step-share",
+        type=float,
+        default=0.25,
+        help="share of training windows placed where a command change reaches the output",
+    )
     actuators.add_argument("--seed", type=int, default=0)
     actuators.add_argument("--out", default="runs/twin/actuators", help="output directory")
     actuators.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -237,6 +243,8 @@ def _twin_actuators(args) -> None:
     unknown = [a for a in args.actuator.split(",") if a not in ACTUATORS]
     if unknown:  # before hours of training on the valid ones
         raise ValueError(f"unknown actuator {unknown[0]!r}; choose from {', '.join(ACTUATORS)}")
+    if not 0.0 <= args.step_share <= 1.0:
+        raise ValueError(f"--step-share must lie in [0, 1], got {args.step_share}")
     for actuator in args.actuator.split(","):
         metrics = train_actuator_operator(
             actuator,
@@ -244,6 +252,7 @@ def _twin_actuators(args) -> None:
             histories=args.histories,
             steps=args.steps,
             lbfgs_steps=args.lbfgs_steps,
+            step_share=args.step_share,
             seed=args.seed,
             progress=not args.quiet,
         ).metrics

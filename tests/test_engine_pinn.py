@@ -248,6 +248,7 @@ def test_cli_fits_with_a_pinn_and_writes_its_history(scenario, tmp_path, capsys)
         (["fit", "{file}", "--method", "pinn-v0", "--steps", "0"], "need steps >= chunk >= 1"),
         (["fit", "{file}", "--method", "pinn-v1", "--operators", "{tmp}/none"], "no trained egr"),
         (["actuators", "--actuator", "egr,fuel"], "unknown actuator 'fuel'"),
+        (["actuators", "--step-share", "1.5"], "--step-share must lie in [0, 1]"),
     ],
 )
 def test_bad_twin_requests_fail_in_one_line_and_write_nothing(
