@@ -110,6 +110,12 @@ def add_twin_commands(sub) -> None:
         default=0.25,
         help="share of training windows placed where a command change reaches the output",
     )
+    actuators.add_argument(
+        "--old-share",
+        type=float,
+        default=0.0,
+        help="share of those windows with the change 0.15-1.5 s back in the history",
+    )
     actuators.add_argument("--seed", type=int, default=0)
     actuators.add_argument("--out", default="runs/twin/actuators", help="output directory")
     actuators.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -243,8 +249,9 @@ def _twin_actuators(args) -> None:
     unknown = [a for a in args.actuator.split(",") if a not in ACTUATORS]
     if unknown:  # before hours of training on the valid ones
         raise ValueError(f"unknown actuator {unknown[0]!r}; choose from {', '.join(ACTUATORS)}")
-    if not 0.0 <= args.step_share <= 1.0:
-        raise ValueError(f"--step-share must lie in [0, 1], got {args.step_share}")
+    for flag, share in (("--step-share", args.step_share), ("--old-share", args.old_share)):
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"{flag} must lie in [0, 1], got {share}")
     for actuator in args.actuator.split(","):
         metrics = train_actuator_operator(
             actuator,
@@ -253,6 +260,7 @@ def _twin_actuators(args) -> None:
             steps=args.steps,
             lbfgs_steps=args.lbfgs_steps,
             step_share=args.step_share,
+            old_share=args.old_share,
             seed=args.seed,
             progress=not args.quiet,
         ).metrics

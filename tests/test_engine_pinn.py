@@ -110,17 +110,22 @@ def test_every_isolated_step_window_sees_its_step(actuator):
 def test_step_share_puts_training_windows_where_a_change_reaches_the_output(actuator):
     """With ``step_share = 1`` every window of a staircase history holds a command change in
     its last 21 cells (t0 − 0.15 s … t0 + S); uniform windows do so only where a step happens
-    to fall (one step per ~5 s: ~4 % of them, the bound 0.2 leaves room for the draw)."""
+    to fall (one step per ~5 s: ~4 % of them, the bound 0.2 leaves room for the draw). With
+    ``old_share = 1`` as well, every window holds one in the older cells (t0 − H … t0 − 0.15 s)."""
 
-    def recent_change(data):  # the first PER_SCENARIO windows come from one staircase history
-        return np.abs(np.diff(data.branch[:200], axis=1))[:, SENSORS - 22 :].max(1) > 0
+    def changes(data):  # the first PER_SCENARIO windows come from one staircase history
+        moved = np.abs(np.diff(data.branch[:200], axis=1)) > 0
+        return moved[:, SENSORS - 22 :].any(1), moved[:, : SENSORS - 22].any(1)
 
     uniform = actuator_data(actuator, 200, 5, P)
     placed = actuator_data(actuator, 200, 5, P, step_share=1.0)
-    assert recent_change(placed).all()
-    assert recent_change(uniform).mean() < 0.2
-    with pytest.raises(ValueError, match="step_share"):
-        actuator_data(actuator, 200, 5, P, step_share=1.5)
+    older = actuator_data(actuator, 200, 5, P, step_share=1.0, old_share=1.0)
+    assert changes(placed)[0].all()
+    assert changes(uniform)[0].mean() < 0.2
+    assert changes(older)[1].all()
+    for bad in ({"step_share": 1.5}, {"old_share": -0.1}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            actuator_data(actuator, 200, 5, P, **bad)
 
 
 @pytest.mark.parametrize("actuator", ["egr", "vgt"])
@@ -249,6 +254,7 @@ def test_cli_fits_with_a_pinn_and_writes_its_history(scenario, tmp_path, capsys)
         (["fit", "{file}", "--method", "pinn-v1", "--operators", "{tmp}/none"], "no trained egr"),
         (["actuators", "--actuator", "egr,fuel"], "unknown actuator 'fuel'"),
         (["actuators", "--step-share", "1.5"], "--step-share must lie in [0, 1]"),
+        (["actuators", "--old-share", "-0.1"], "--old-share must lie in [0, 1]"),
     ],
 )
 def test_bad_twin_requests_fail_in_one_line_and_write_nothing(

@@ -27,6 +27,7 @@ from sciml.bench._peers import engine_peers_table, fno_peers_table, peers_table
 from sciml.bench._pinn import check_only, pinn_rows, pinn_table
 from sciml.bench._scaling import scaling_rows, scaling_table
 from sciml.bench._twin import health_rows, health_table, step_test_rows, twin_rows, twin_table
+from sciml.bench._twin_actuators import task_names as twin_actuator_tasks
 from sciml.bench._twin_actuators import twin_actuator_rows, twin_actuator_table
 from sciml.bench._twin_pinn import task_names as twin_pinn_tasks
 from sciml.bench._twin_pinn import twin_pinn_rows, twin_pinn_table
@@ -70,11 +71,13 @@ def check(suite: str, only: list[str] | None, quick: bool = False, out=None) -> 
     if suite not in SUITES:
         raise ValueError(f"unknown benchmark suite {suite!r}; suites: {', '.join(SUITES)}")
     with_only = ("pinn", "operators", "emulators", "twin_pinn", "twin_surrogates", "graph",
-                 "graph_full", "graph_scaling", "metalic")  # fmt: skip
+                 "graph_full", "graph_scaling", "metalic", "twin_actuators")  # fmt: skip
     if only is not None and suite not in with_only:
         raise ValueError(f"--only applies to the {', '.join(with_only)} suites, not to {suite!r}")
     if suite == "twin_pinn":
         refuse_unknown(only, twin_pinn_tasks(quick), suite)
+    if suite == "twin_actuators":
+        refuse_unknown(only, twin_actuator_tasks(quick), suite)
     if suite == "twin_surrogates":
         refuse_unknown(only, twin_surrogate_tasks(quick), suite)
         check_surrogate_store(only, quick, out)

@@ -116,17 +116,20 @@ def actuator_data(
     steps_only: bool = False,
     shared_offsets: bool = False,
     step_share: float = 0.0,
+    old_share: float = 0.0,
 ) -> ActuatorData:
     """``histories`` windows cut at random t0 from command histories of the families F1-F3 (or
     from isolated steps), ``points`` random offsets each, with exact targets. With
     ``shared_offsets`` the windows of one scenario (``PER_SCENARIO`` of them) share their offsets,
     so that training evaluates each offset's trunk once for the group. A share ``step_share`` of
     each history's windows is placed where a command change reaches the output: a change drawn
-    with probability ∝ its size, at t0 − 0.15 s … t0 + S (:func:`_windows_at_changes`)."""
+    with probability ∝ its size, at t0 − 0.15 s … t0 + S, or for a share ``old_share`` of
+    those windows further back in the branch's history (:func:`_windows_at_changes`)."""
     if actuator not in ACTUATORS:
         raise ValueError(f"unknown actuator {actuator!r}; choose from {tuple(ACTUATORS)}")
-    if not 0.0 <= step_share <= 1.0:
-        raise ValueError(f"step_share must lie in [0, 1], got {step_share}")
+    for name, share in (("step_share", step_share), ("old_share", old_share)):
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"{name} must lie in [0, 1], got {share}")
     scenarios = -(-histories // PER_SCENARIO)
     if steps_only:
         commands = isolated_steps(scenarios, seed)
@@ -155,7 +158,8 @@ def actuator_data(
             age = rng.integers(round(-HORIZON / SPACING), -first, PER_SCENARIO)
             t0 = SPACING * (step + age)
         elif step_share:
-            t0 = _windows_at_changes(c, t0, actuator, step_share, (first, last), rng)
+            shares = (step_share, old_share)
+            t0 = _windows_at_changes(c, t0, actuator, shares, (first, last), rng)
         b, y = sample(c, jnp.asarray(t0), jnp.asarray(s))
         branch.append(np.asarray(b))
         offsets.append(np.asarray(trunk_input(s))[..., None])
@@ -168,7 +172,7 @@ def _windows_at_changes(
     commands: sim.EngineCommands,
     t0: np.ndarray,
     actuator: str,
-    share: float,
+    shares: tuple[float, float],
     span: tuple[int, int],
     rng: np.random.Generator,
 ) -> np.ndarray:
@@ -177,15 +181,20 @@ def _windows_at_changes(
     the output span. Uniform windows meet it rarely: a change of ≥ 5 %-points lies there in
     3-4 % of the staircase's windows, 20 % of the excitation's and none of the smooth family's
     (60 histories each), yet 60 % of the isolated-step error sits there (changes at t0 − 65 ms
-    … t0, committed operators of 3928ee8)."""
+    … t0, committed operators of 3928ee8). Of the moved windows, a share ``shares[1]`` has its
+    change further back, at t0 − H … t0 − 0.15 s: G_egr's slow second lag still moves the output
+    there (54 % of its isolated-step error at 0.5-1.5 s, operators of 9fa9e42)."""
     slot = list(ACTUATORS).index(actuator)
     cells = SPACING * (np.arange(round(SCENARIO_SECONDS / SPACING)) + 0.5)
     size = np.abs(np.diff(np.asarray(commands.actuator_command(cells, slot))))
     if not size.any():
         return t0
-    moved = rng.random(t0.size) < share
+    moved = rng.random(t0.size) < shares[0]
     change = 1 + rng.choice(size.size, moved.sum(), p=size / size.sum())  # cell after the change
-    lead = rng.integers(-round(HORIZON / SPACING), round(0.15 / SPACING) + 1, moved.sum())
+    recent = round(0.15 / SPACING)
+    lead = rng.integers(-round(HORIZON / SPACING), recent + 1, moved.sum())  # cells to t0
+    old = rng.random(moved.sum()) < shares[1]
+    lead[old] = rng.integers(recent + 1, round(HISTORY / SPACING), old.sum())
     t0 = t0.copy()
     t0[moved] = SPACING * np.clip(change + lead, *span)
     return t0
@@ -228,6 +237,7 @@ def train_actuator_operator(
     lbfgs_steps: int = 4000,
     lbfgs_windows: int = 10_000,
     step_share: float = 0.25,
+    old_share: float = 0.0,
     seed: int = 0,
     learning_rate: tuple[float, float] = (1e-3, 1e-5),
     params: EngineParameters | None = None,
@@ -236,7 +246,8 @@ def train_actuator_operator(
     """Train G_egr or G_vgt (Adam, exponential decay 1e-3 → 1e-5, then ``lbfgs_steps`` L-BFGS
     iterations on the first ``lbfgs_windows`` windows) and measure the relative L2 on held-out
     families and on isolated steps. ``step_share`` of the training windows sit where a command
-    change reaches the output (:func:`actuator_data`); the held-out windows stay uniform.
+    change reaches the output, ``old_share`` of those with the change further back in the history
+    (:func:`actuator_data`); the held-out windows stay uniform.
     Writes ``out/ACTUATOR.msgpack`` and metrics.
 
     A batch is ``groups`` scenarios, ``windows_per_group`` windows of each and the scenario's
@@ -258,6 +269,7 @@ def train_actuator_operator(
         points=points,
         shared_offsets=True,
         step_share=step_share,
+        old_share=old_share,
     )
     test = actuator_data(actuator, 2000, seed + 10_000, params)
     steps_test = actuator_data(actuator, 2000, seed + 20_000, params, steps_only=True)
@@ -326,6 +338,7 @@ def train_actuator_operator(
         "lbfgs_steps": lbfgs_steps if fixed else 0,
         "lbfgs_windows": fixed,
         "step_share": step_share,
+        "old_share": old_share,
         "data_seconds": data_seconds,
         "adam_seconds": adam_seconds,
         "train_seconds": train_seconds,
