@@ -41,7 +41,8 @@ from sciml.twin._residuals import engine_physics, engine_residuals, known_actuat
 from sciml.twin._simulation_fit import Window, actuator_states, observed_signals
 
 VARIANTS = ("V0", "V1", "V1-exact", "V2")
-"""V2 also replaces the empirical formulae by frozen networks (Step 4b): not yet here."""
+"""Step 6: V0 learns the actuator states; V1 takes them from the frozen DeepONets, V1-exact in
+closed form; V2 also evaluates the empirical formulae through frozen surrogates (Step 4b)."""
 
 OUTPUTS = ("p_im", "p_em", "x_r", "T_1", "omega_t", "u_egr1", "u_egr2", "u_vgt")
 
