@@ -39,6 +39,12 @@ def add_twin_commands(sub) -> None:
     fit.add_argument(
         "--stage1-steps", type=int, default=2000, help="multi-stage: frozen-θ steps (2000)"
     )
+    fit.add_argument(
+        "--lbfgs-steps",
+        type=int,
+        default=0,
+        help="L-BFGS iterations after Adam: pinn-* (Step 5's option) or multi-stage stage 3 (0)",
+    )
     fit.add_argument("--operators", help="folder of the actuator DeepONets (pinn-v1)")
     fit.add_argument("--surrogates", help="folder of the formula surrogates (pinn-v2)")
     fit.add_argument(
@@ -165,6 +171,7 @@ def _twin_fit(args) -> None:
         initial_factors=factors,
         steps=args.steps,
         stage1_steps=args.stage1_steps,
+        lbfgs_steps=args.lbfgs_steps,
         operators=args.operators,
         body=None if args.body is None else args.body.split(","),
         source=args.source,
@@ -179,8 +186,9 @@ def _twin_fit(args) -> None:
     check = summary["identifiability"]
     print(f"identifiability: condition number {check['condition_number']:.3g} of S")
     kind = "Adam" if summary["method"].startswith(("pinn", "multi")) else "Levenberg-Marquardt"
+    quasi = f" + {summary['lbfgs_steps']} L-BFGS" if summary.get("lbfgs_steps") else ""
     print(
-        f"{summary['windows']} window(s), {summary['steps']} {kind} steps, "
+        f"{summary['windows']} window(s), {summary['steps']} {kind} steps{quasi}, "
         f"{summary['wall_seconds']:.1f} s; run directory {out}"
     )
 

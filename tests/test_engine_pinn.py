@@ -2,6 +2,7 @@
 operators' training and storage, the PINN variants' contracts and their command line."""
 
 import dataclasses
+import itertools
 import json
 from types import SimpleNamespace
 
@@ -193,10 +194,31 @@ def test_pinn_runs_deterministically_and_predicts_every_signal(x64, windows, var
     again = fit_by_pinn(windows, P, observed, settings, initial_factors=[1.2, 0.8, 1.1, 0.9])
     assert first.theta == again.theta
     assert first.steps == 200 and len(first.history) == 2
+    # flax makes float32 weights even under x64; the fit keeps them in float64 (Step 11)
+    assert {leaf.dtype for leaf in jax.tree.leaves(first.networks)} == {np.dtype("float64")}
     assert all(np.isfinite(first.history[-1][k]) for k in ("ode", "algebraic", "data", "initial"))
     signals = pinn_signals(first, windows, P, ("p_im", "W_egr", "T_em", "x_r"))
     assert signals.shape == (2, windows.t.shape[1], 4)
     assert bool(jnp.all(jnp.isfinite(signals)))
+
+
+def test_lbfgs_stage_descends_its_fixed_objective_and_moves_theta(x64, windows):
+    """Step 5's optional L-BFGS after Adam: on its fixed objective (collocation points and
+    adaptive weights held) every accepted step satisfies the strong-Wolfe sufficient decrease, so
+    the loss recorded after each chunk cannot rise; the history tags each entry's optimizer."""
+    settings = PinnSettings(
+        variant="V1-exact", steps=100, chunk=100, tolerance=0.0, lbfgs_steps=60, lbfgs_chunk=20
+    )
+    observed = sim.OBSERVATION_SETS["O1"]
+    fit = fit_by_pinn(windows, P, observed, settings, initial_factors=[1.2, 0.8, 1.1, 0.9])
+    assert [h["optimizer"] for h in fit.history] == ["adam", "lbfgs", "lbfgs", "lbfgs"]
+    assert [h["step"] for h in fit.history] == [100, 120, 140, 160]
+    assert fit.steps == 100 and fit.lbfgs_steps == 60
+    quasi = [h["loss"] for h in fit.history[1:]]
+    assert all(later <= earlier for earlier, later in itertools.pairwise(quasi))
+    moved = np.abs(np.log([fit.history[-1][n] / fit.history[0][n] for n in E.UNKNOWNS]))
+    assert np.max(moved) > 1e-6
+    assert fit.loss == quasi[-1]
 
 
 def test_transfer_starts_from_the_source_and_stage_one_keeps_theta(x64, windows):
@@ -217,10 +239,14 @@ def test_transfer_starts_from_the_source_and_stage_one_keeps_theta(x64, windows)
         np.testing.assert_allclose(leaf, np.repeat(given, 2, axis=0), atol=1e-9)
     # θ enters as factors exp(ρ) and leaves as log(factors): equal to the last bit or two
     np.testing.assert_allclose(held.log_factors, source.log_factors, rtol=1e-14)
-    staged = fit_multi_stage(windows, P, observed, source, stage1_steps=100, stage2_steps=200)
+    staged = fit_multi_stage(
+        windows, P, observed, source, stage1_steps=100, stage2_steps=200, stage3_steps=20
+    )
     np.testing.assert_allclose(staged["stage1"].log_factors, source.log_factors, rtol=1e-14)
     assert np.max(np.abs(staged["stage2"].log_factors - source.log_factors)) > 1e-6
     assert staged["stage2"].steps <= 200 and staged["wall_seconds"] > 0
+    assert staged["stage2"].lbfgs_steps == 20  # stage 3 in one chunk of 20
+    assert staged["stage2"].history[-1]["optimizer"] == "lbfgs"
 
 
 def test_pinn_rejects_bad_settings(windows):
@@ -228,6 +254,10 @@ def test_pinn_rejects_bad_settings(windows):
         PinnSettings(variant="V7")
     with pytest.raises(ValueError, match="need steps >= chunk"):
         PinnSettings(steps=10, chunk=100)
+    with pytest.raises(ValueError, match="need steps >= chunk"):
+        PinnSettings(lbfgs_steps=10, lbfgs_chunk=100)
+    with pytest.raises(ValueError, match="cannot follow a frozen-θ stage"):
+        PinnSettings(lbfgs_steps=100, freeze_theta=True)
     with pytest.raises(ValueError, match="V1 needs the trained actuator operators"):
         fit_by_pinn(windows, P, sim.OBSERVATION_SETS["O1"], PinnSettings(variant="V1"))
 
@@ -237,12 +267,14 @@ def test_cli_fits_with_a_pinn_and_writes_its_history(scenario, tmp_path, capsys)
     sim.write_scenario(path, scenario)
     out = tmp_path / "fit"
     argv = ["twin", "fit", str(path), "--window", "4", "--method", "pinn-v1-exact"]
-    assert cli.main([*argv, "--steps", "500", "--out", str(out)]) == 0
+    assert cli.main([*argv, "--steps", "500", "--lbfgs-steps", "20", "--out", str(out)]) == 0
     result = json.loads((out / "result.json").read_text())
     assert result["method"] == "pinn-v1-exact" and result["sigma"] is None
+    assert result["lbfgs_steps"] == 20
     history = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
-    assert [h["step"] for h in history] == [500]
-    assert "point estimate" in capsys.readouterr().out
+    assert [(h["step"], h["optimizer"]) for h in history] == [(500, "adam"), (520, "lbfgs")]
+    printed = capsys.readouterr().out
+    assert "point estimate" in printed and "500 Adam steps + 20 L-BFGS" in printed
     assert cli.main(["twin", "fit", str(path), "--method", "pinn-v1", "--out", str(out)]) == 2
     assert "pinn-v1 needs --operators DIR" in capsys.readouterr().err
 
@@ -251,6 +283,8 @@ def test_cli_fits_with_a_pinn_and_writes_its_history(scenario, tmp_path, capsys)
     "argv, message",
     [
         (["fit", "{file}", "--method", "pinn-v0", "--steps", "0"], "need steps >= chunk >= 1"),
+        (["fit", "{file}", "--lbfgs-steps", "-1"], "need lbfgs_steps >= 0, got -1"),
+        (["fit", "{file}", "--lbfgs-steps", "5"], "apply to the PINN methods and multi-stage"),
         (["fit", "{file}", "--method", "pinn-v1", "--operators", "{tmp}/none"], "no trained egr"),
         (["actuators", "--actuator", "egr,fuel"], "unknown actuator 'fuel'"),
         (["actuators", "--step-share", "1.5"], "--step-share must lie in [0, 1]"),

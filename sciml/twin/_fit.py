@@ -105,6 +105,7 @@ def fit(
     initial_factors=None,
     steps: int | None = None,
     stage1_steps: int = 2000,
+    lbfgs_steps: int = 0,
     operators: Path | str | None = None,
     body: Path | str | list | None = None,
     source: Path | str | None = None,
@@ -114,7 +115,8 @@ def fit(
     """Fit the four unknowns to the files' measurements; write the run directory ``out``.
 
         ``steps`` is the PINNs' Adam budget (50,000) or multi-stage's stage 2 (5000), after
-        ``stage1_steps`` with θ frozen at the source's estimate; ``operators``
+        ``stage1_steps`` with θ frozen at the source's estimate; ``lbfgs_steps`` L-BFGS
+        iterations after Adam (Step 5's option; multi-stage's stage 3); ``operators``
         the folder of the trained actuator DeepONets (``sciml twin actuators``) that ``pinn-v1`` and
         V1/V2 sources need; ``surrogates`` the folder of ``sciml twin surrogates`` (``pinn-v2``, V2
         sources); ``body`` the folder of ``sciml twin pretrain`` (few-shot), or several folders
@@ -124,12 +126,22 @@ def fit(
     if method not in METHODS:
         raise ValueError(f"unknown fit method {method!r}; available: {', '.join(METHODS)}")
     observation_set(observe)
+    if lbfgs_steps < 0:
+        raise ValueError(f"need lbfgs_steps >= 0, got {lbfgs_steps}")
+    if lbfgs_steps and method not in (*PINN_VARIANTS, "multi-stage"):
+        raise ValueError(f"L-BFGS steps apply to the PINN methods and multi-stage, not {method}")
     params = EngineParameters()
     trained, settings, bodies, source_fit, formulae = None, None, [], None, None
     # everything is checked here, before the run directory is written
     if method in PINN_VARIANTS:
         steps = 50_000 if steps is None else steps
-        settings = PinnSettings(PINN_VARIANTS[method], steps=steps, chunk=max(1, min(500, steps)))
+        settings = PinnSettings(
+            PINN_VARIANTS[method],
+            steps=steps,
+            chunk=max(1, min(500, steps)),
+            lbfgs_steps=lbfgs_steps,
+            lbfgs_chunk=max(1, min(100, lbfgs_steps)),
+        )
     if method == "few-shot":
         if body is None:
             raise ValueError("few-shot needs --body DIR (pre-train one with sciml twin pretrain)")
@@ -169,6 +181,7 @@ def fit(
     }
     if method != "simulation":
         config.update(steps=steps, operators=None if operators is None else str(operators))
+        config.update(lbfgs_steps=lbfgs_steps)
         config.update(surrogates=None if surrogates is None else str(surrogates))
     if method == "few-shot":
         config.update(body=[str(b) for b in folders], dropout_masks=dropout_masks)
@@ -196,7 +209,7 @@ def fit(
         elif method == "multi-stage":
             staged = fit_multi_stage(
                 windows, params, observed, source_fit, stage1_steps=stage1_steps,
-                stage2_steps=steps, truth=truth,
+                stage2_steps=steps, stage3_steps=lbfgs_steps, truth=truth,
                 operators=trained, surrogates=formulae,
             )  # fmt: skip
             first, result = staged["stage1"], staged["stage2"]
@@ -210,6 +223,7 @@ def fit(
                 "loss": result.loss,
                 "compile_seconds": round(staged["compile_seconds"], 2),
                 "stage1_seconds": round(first.wall_seconds, 2),
+                "lbfgs_steps": result.lbfgs_steps,
                 "source_theta": source_fit.theta,
             }
         else:
@@ -227,7 +241,11 @@ def fit(
             _io.write_jsonl(out / "history.jsonl", result.history)
             save_networks(out, result, observed)  # the source of a later multi-stage fit
             sigma = None
-            extra = {"loss": result.loss, "compile_seconds": round(result.compile_seconds, 2)}
+            extra = {
+                "loss": result.loss,
+                "compile_seconds": round(result.compile_seconds, 2),
+                "lbfgs_steps": result.lbfgs_steps,
+            }
     _io.write_npz(
         out / "prediction.npz",
         t=np.asarray(windows.t),

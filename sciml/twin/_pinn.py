@@ -24,6 +24,9 @@ initial term (measured states at their first sample, V0's actuators at their clo
 Collocation: the 100 Hz grid, random points resampled every ``resample_every`` steps, and
 points within ±0.3 s of each command change. Adam with the rate decaying exponentially from 1e-3
 to 1e-4; stop when θ̂ changes by less than ``tolerance`` (relative) over one chunk of steps.
+Optionally ``lbfgs_steps`` L-BFGS iterations follow (Step 5), on the loss with the collocation
+points and the adaptive weights fixed at their last values (a quasi-Newton method needs a
+deterministic objective), under the same stopping rule per ``lbfgs_chunk`` iterations.
 """
 
 import time
@@ -37,6 +40,7 @@ import optax
 
 from physics.engines import UNKNOWNS, EngineParameters, with_log_factors
 from sciml.models import MLP
+from sciml.train import lbfgs
 from sciml.twin._residuals import engine_physics, engine_residuals, known_actuators, rate_scale
 from sciml.twin._simulation_fit import Window, actuator_states, observed_signals
 
@@ -83,11 +87,18 @@ class PinnSettings:
     seed: int = 0
     theta_learning_rate: float | None = None  # θ's own constant rate (Step 7 stage 2)
     freeze_theta: bool = False  # θ held at its start (Step 7 stage 1); no stopping rule
+    lbfgs_steps: int = 0  # L-BFGS iterations after Adam (Step 5's option, Step 7's stage 3)
+    lbfgs_chunk: int = 100
+    lbfgs_memory: int = 20
 
     def __post_init__(self):
         if self.variant not in VARIANTS:
             raise ValueError(f"unknown PINN variant {self.variant!r}; choose from {VARIANTS}")
         check_budget(self.steps, self.chunk)
+        if self.lbfgs_steps:
+            check_budget(self.lbfgs_steps, self.lbfgs_chunk)
+            if self.freeze_theta:
+                raise ValueError("the L-BFGS stage moves θ; it cannot follow a frozen-θ stage")
 
 
 def check_budget(steps: int, chunk: int) -> None:
@@ -265,11 +276,14 @@ def fit_by_pinn(
         return jnp.sum(terms), terms
 
     keys = jax.random.split(jax.random.PRNGKey(settings.seed), count)
+    # weights in the working precision (flax makes float32 parameters even under x64)
+    real = jnp.result_type(float)
     nets = jax.vmap(lambda k: model.init(k, jnp.zeros((1, 1))))(keys)
+    nets = jax.tree.map(lambda leaf: leaf.astype(real), nets)
     if initial_networks is not None:
         source = jax.tree.leaves(initial_networks)[0].shape[0]
         pick = np.arange(count) % source
-        nets = jax.tree.map(lambda mine, given: jnp.asarray(given)[pick], nets, initial_networks)
+        nets = jax.tree.map(lambda _, given: jnp.asarray(given, real)[pick], nets, initial_networks)
     trainable = (nets, jnp.asarray(np.log(factors)))
     adaptive = jnp.ones((count, samples, len(observed)))
     schedule = optax.exponential_decay(
@@ -323,34 +337,77 @@ def fit_by_pinn(
     def theta_of(rho):
         return {n: float(getattr(params, n) * np.exp(rho[i])) for i, n in enumerate(unknowns)}
 
-    history, done, previous, loss = [], 0, np.log(factors), float("nan")
-    start = time.perf_counter()
-    while done < settings.steps:
-        if done and done % settings.resample_every == 0:
-            points = draw_points()
-        state, loss = compiled(state, windows, points)
-        done += settings.chunk
-        rho = np.asarray(state[0][1])  # one host sync per chunk: the stopping rule needs θ̂
-        terms = dict(zip(TERMS, np.asarray(loss).tolist(), strict=True))
-        loss = sum(terms.values())
-        if not np.isfinite(loss):
-            raise FloatingPointError(f"PINN loss is {loss} after {done} steps")
+    def record(step, seconds, terms, rho, optimizer):
+        terms = dict(zip(TERMS, np.asarray(terms).tolist(), strict=True))
         entry = {
-            "step": done,
-            "seconds": time.perf_counter() - start,
-            "loss": loss,
+            "step": step,
+            "optimizer": optimizer,
+            "seconds": seconds,
+            "loss": sum(terms.values()),
             **terms,
             **theta_of(rho),
         }
         if truth is not None:
             entry["error_percent"] = {n: 100 * abs(entry[n] / truth[n] - 1) for n in unknowns}
         history.append(entry)
+        return entry["loss"]
+
+    history, done, previous, loss = [], 0, np.log(factors), float("nan")
+    start = time.perf_counter()
+    while done < settings.steps:
+        if done and done % settings.resample_every == 0:
+            points = draw_points()
+        state, terms = compiled(state, windows, points)
+        done += settings.chunk
+        rho = np.asarray(state[0][1])  # one host sync per chunk: the stopping rule needs θ̂
+        loss = record(done, time.perf_counter() - start, terms, rho, "adam")
+        if not np.isfinite(loss):
+            raise FloatingPointError(f"PINN loss is {loss} after {done} steps")
         change = np.max(np.abs(np.exp(rho - previous) - 1.0))
         previous = rho
         if change < settings.tolerance and not settings.freeze_theta:
             break
     wall = time.perf_counter() - start
-    trainable = state[0]
+    trainable, quasi_steps = state[0], 0
+    if settings.lbfgs_steps:
+        quasi = lbfgs(settings.lbfgs_memory)
+        fixed = draw_points()
+
+        def quasi_chunk(carry, adaptive, data, points):
+            def objective(p):
+                return total_loss(p, adaptive, data, points)[0]
+
+            value_and_grad = optax.value_and_grad_from_state(objective)
+
+            def step(carry, _):
+                p, s = carry
+                value, grads = value_and_grad(p, state=s)
+                updates, s = quasi.update(grads, s, p, value=value, grad=grads, value_fn=objective)
+                return (optax.apply_updates(p, updates), s), None
+
+            carry, _ = jax.lax.scan(step, carry, None, length=settings.lbfgs_chunk)
+            return carry, total_loss(carry[0], adaptive, data, points)[1]
+
+        carry = (trainable, quasi.init(trainable))
+        begin = time.perf_counter()
+        run = jax.jit(quasi_chunk).lower(carry, state[1], windows, fixed).compile()
+        compile_seconds += time.perf_counter() - begin
+        begin = time.perf_counter()
+        while quasi_steps < settings.lbfgs_steps:
+            new, terms = run(carry, state[1], windows, fixed)
+            rho = np.asarray(new[0][1])
+            seconds = wall + time.perf_counter() - begin
+            value = record(done + quasi_steps + settings.lbfgs_chunk, seconds, terms, rho, "lbfgs")
+            if not np.isfinite(value):  # a failed line search: keep the last finite iterate
+                history.pop()
+                break
+            carry, loss, quasi_steps = new, value, quasi_steps + settings.lbfgs_chunk
+            change = np.max(np.abs(np.exp(rho - previous) - 1.0))
+            previous = rho
+            if change < settings.tolerance:
+                break
+        wall += time.perf_counter() - begin
+        trainable = carry[0]
 
     def predict_states(t):
         """States ``[W, N, 8]`` at times ``t [W, N]`` (for the state errors of table T2)."""
@@ -366,6 +423,7 @@ def fit_by_pinn(
         networks=trainable[0],
         log_factors=np.asarray(trainable[1]),
         steps=done,
+        lbfgs_steps=quasi_steps,
         loss=loss,
         wall_seconds=wall,
         compile_seconds=compile_seconds,
