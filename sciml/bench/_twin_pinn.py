@@ -21,6 +21,7 @@ from types import SimpleNamespace
 
 import jax
 import jax.numpy as jnp
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -365,14 +366,15 @@ def _coverage(spread: dict, truth: dict) -> dict:
 def figure(path: Path, rows: list[dict]) -> None:
     """F3: the largest parameter error against online wall time, per strategy and noise level
     (observation set O1)."""
-    fig = Figure(figsize=(7, 4), layout="constrained")
+    fig = Figure(figsize=(9, 4.5), layout="constrained")
     ax = fig.subplots()
+    palette = matplotlib.colormaps["tab20"]  # one colour per strategy (more than ten)
     # one colour per strategy; solid on clean data, dashed at 1 %, dotted at 3 % (hollow markers)
     style = {0.0: "-", 0.01: "--", 0.03: ":"}
     rows = [r for r in rows if r.get("observe", "O1") == "O1"]
     for row in sorted(rows, key=lambda r: (METHODS.index(r["method"]), r["noise"])):
         label = f"{row['method']}, noise {row['noise']:.0%}"
-        colour = f"C{METHODS.index(row['method'])}"
+        colour = palette(METHODS.index(row["method"]) % palette.N)
         noisy = row["noise"] > 0
         if row["history"]:
             t = [h["seconds"] for h in row["history"]]
@@ -384,7 +386,7 @@ def figure(path: Path, rows: list[dict]) -> None:
     ax.axhline(5.0, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("online wall time (s)")
     ax.set_ylabel("max parameter error (%)")
-    ax.legend(fontsize=7)
+    fig.legend(fontsize=7, loc="outside right upper")
     _io.atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
 
 
