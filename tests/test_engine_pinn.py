@@ -221,6 +221,25 @@ def test_lbfgs_stage_descends_its_fixed_objective_and_moves_theta(x64, windows):
     assert fit.loss == quasi[-1]
 
 
+def test_self_adaptive_weights_rise_by_ascent_and_stay_at_one_when_off(x64, windows):
+    """S11's point weights: dL/dλ = 2λ·misfit² > 0, so gradient ascent from λ = 1 can only raise
+    them (the Adam step is at most the rate, 1e-3, per step; 100 steps stay far below 2); with
+    ``self_adaptive=False`` they stay exactly 1 and the data term is the plain mean square."""
+    observed = sim.OBSERVATION_SETS["O1"]
+    runs = {
+        on: fit_by_pinn(
+            windows, P, observed, PinnSettings("V1-exact", steps=100, chunk=100, self_adaptive=on)
+        )
+        for on in (True, False)
+    }
+    shape = (2, windows.t.shape[1], len(observed))
+    assert runs[True].adaptive_weights.shape == runs[False].adaptive_weights.shape == shape
+    np.testing.assert_array_equal(runs[False].adaptive_weights, 1.0)
+    assert np.all(runs[True].adaptive_weights > 1.0)
+    assert np.all(runs[True].adaptive_weights < 1.0 + 100 * 1e-3 * 1.001)
+    assert runs[True].history[-1]["data"] != runs[False].history[-1]["data"]
+
+
 def test_transfer_starts_from_the_source_and_stage_one_keeps_theta(x64, windows):
     """Step 7's pieces: ``initial_networks`` replace the initialisation (window w takes source
     network w mod 1 here), and ``freeze_theta`` keeps θ exactly at its start (its updates are

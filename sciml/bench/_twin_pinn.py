@@ -41,9 +41,12 @@ STATES = ("p_im", "p_em", "omega_t", "x_r", "T_1", "W_egr", "W_c", "T_em")
 METHODS = (
     "simulation", "V0", "V1-exact", "V1", "V2", "few-shot", "few-shot-ensemble",
     "few-shot-dropout", "multi-stage", "V2-from-source", "V1-exact-lbfgs", "multi-stage-lbfgs",
+    "V1-noSA",
 )  # fmt: skip
 """``V2-from-source`` is full V2 retraining from the multi-stage source's θ̂ with fresh networks:
-the same start as ``multi-stage``, without the transferred networks."""
+the same start as ``multi-stage``, without the transferred networks. ``V1-noSA`` is V1 with the
+data term's self-adaptive weights held at λ = 1 (an ablation of Step 5's S11 weights: on noisy
+data gradient ascent raises λ where the noise is largest)."""
 EPISTEMIC = {"few-shot-ensemble": (("O1", 0.01),), "few-shot-dropout": (("O1", 0.01),)}
 """Step 9's epistemic estimates, on the noisy O1 windows only: a 5-body deep ensemble and MC
 dropout (p = 0.05, 100 masks)."""
@@ -184,7 +187,7 @@ def twin_pinn_rows(quick: bool = False, out=None, only=None) -> list[dict]:
                 source = _cached_source(sources, params, observed, observe, quick)
                 stage3 = LBFGS.get(method, 0) // (10 if quick else 1)
                 staged = fit_multi_stage(
-                    stacked, params, observed, source[0], truth=truth_theta,
+                    stacked, params, observed, source.fit, truth=truth_theta,
                     stage1_steps=500 if quick else 2000, stage2_steps=500 if quick else 5000,
                     stage3_steps=stage3,
                     operators=tuple(load_actuator_operator(OPERATORS, a) for a in ("egr", "vgt")),
@@ -196,11 +199,11 @@ def twin_pinn_rows(quick: bool = False, out=None, only=None) -> list[dict]:
                 predicted = pinn_signals(fit, dense, params, STATES)
                 history = [h | {"seconds": h["seconds"] + first.wall_seconds} for h in fit.history]
                 extra = {
-                    "initial_factors": np.exp(np.asarray(source[0].log_factors)).tolist(),
+                    "initial_factors": source.factors.tolist(),
                     "steps": first.steps + fit.steps,
                     "loss": fit.loss,
                     "history": first.history + history,
-                    "offline_seconds": source[1],
+                    "offline_seconds": source.seconds,
                     "lbfgs_steps": fit.lbfgs_steps,
                     "stage1_seconds": round(first.wall_seconds, 2),
                     "stage_error_percent": {
@@ -208,15 +211,15 @@ def twin_pinn_rows(quick: bool = False, out=None, only=None) -> list[dict]:
                         "2": _last(fit.history, "adam")["error_percent"],
                     }
                     | ({"3": fit.history[-1]["error_percent"]} if fit.lbfgs_steps else {}),
-                    "source_error_percent": source[2],
+                    "source_error_percent": source.errors,
                     "field_health": FIELD_HEALTH,
                 }
             else:
-                variant, start = method.removesuffix("-lbfgs"), factors
+                variant, start = method.removesuffix("-lbfgs").removesuffix("-noSA"), factors
                 if method == "V2-from-source":
                     variant = "V2"
                     source = _cached_source(sources, params, observed, observe, quick)
-                    start = np.exp(np.asarray(source[0].log_factors))
+                    start = source.factors
                 operators = surrogates = None
                 if variant in ("V1", "V2"):
                     operators = tuple(load_actuator_operator(OPERATORS, a) for a in ("egr", "vgt"))
@@ -226,6 +229,7 @@ def twin_pinn_rows(quick: bool = False, out=None, only=None) -> list[dict]:
                     variant=variant,
                     steps=5000 if quick else 50_000,
                     lbfgs_steps=LBFGS.get(method, 0) // (10 if quick else 1),
+                    self_adaptive=not method.endswith("-noSA"),
                 )
                 fit = fit_by_pinn(
                     stacked, params, observed, settings, initial_factors=start,
@@ -308,8 +312,9 @@ def _cached_source(sources: dict, params, observed, observe: str, quick: bool):
 
 def _source_pinn(params, observed, quick: bool):
     """Step 7's source: V2 trained from the nominal values on a lab engine at θ_nom /
-    :data:`FIELD_HEALTH`, two 10 s windows of another staircase (seed 1); its offline cost
-    (simulation and training) and its parameter errors % against the lab θ."""
+    :data:`FIELD_HEALTH`, two 10 s windows of another staircase (seed 1): the ``fit``, its offline
+    cost in ``seconds`` (simulation and training), its parameter ``errors`` % against the lab θ
+    and its θ̂/θ_nom ``factors`` (the start of the field fits)."""
     start = time.perf_counter()
     scaled = zip(UNKNOWNS, FIELD_HEALTH, strict=True)
     lab_theta = params._replace(**{n: getattr(params, n) / k for n, k in scaled})
@@ -327,7 +332,9 @@ def _source_pinn(params, observed, quick: bool):
         stacked, params, observed, settings, operators=operators, surrogates=surrogates
     )
     errors = {n: 100 * abs(fit.theta[n] / getattr(lab_theta, n) - 1) for n in UNKNOWNS}
-    return fit, round(time.perf_counter() - start, 1), errors
+    seconds = round(time.perf_counter() - start, 1)
+    factors = np.exp(np.asarray(fit.log_factors))
+    return SimpleNamespace(fit=fit, seconds=seconds, errors=errors, factors=factors)
 
 
 def _realisations(solve, scenario, starts, observed, noise, factors, truth) -> dict:

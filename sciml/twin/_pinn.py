@@ -40,7 +40,7 @@ import optax
 
 from physics.engines import UNKNOWNS, EngineParameters, with_log_factors
 from sciml.models import MLP
-from sciml.train import lbfgs
+from sciml.twin._pinn_lbfgs import lbfgs_stage
 from sciml.twin._residuals import engine_physics, engine_residuals, known_actuators, rate_scale
 from sciml.twin._simulation_fit import Window, actuator_states, observed_signals
 
@@ -87,6 +87,7 @@ class PinnSettings:
     seed: int = 0
     theta_learning_rate: float | None = None  # θ's own constant rate (Step 7 stage 2)
     freeze_theta: bool = False  # θ held at its start (Step 7 stage 1); no stopping rule
+    self_adaptive: bool = True  # the data term's point weights λ (S11); False keeps λ = 1
     lbfgs_steps: int = 0  # L-BFGS iterations after Adam (Step 5's option, Step 7's stage 3)
     lbfgs_chunk: int = 100
     lbfgs_memory: int = 20
@@ -124,7 +125,8 @@ class StateNetworks(nn.Module):
 
 
 class PinnFit:
-    """Results: ``theta`` and ``history`` (θ̂ after each chunk with its wall time)."""
+    """Results: ``theta``, ``history`` (θ̂ after each chunk with its wall time) and the data
+    term's final self-adaptive weights ``adaptive_weights``."""
 
     def __init__(self, **fields):
         self.__dict__.update(fields)
@@ -301,7 +303,11 @@ def fit_by_pinn(
         {"networks": optax.adam(schedule), "theta": theta_update},
         lambda p: (jax.tree.map(lambda _: "networks", p[0]), "theta"),
     )
-    ascent = optax.chain(optax.adam(schedule), optax.scale(-1.0))
+    ascent = (
+        optax.chain(optax.adam(schedule), optax.scale(-1.0))
+        if settings.self_adaptive
+        else optax.set_to_zero()
+    )
     state = (trainable, adaptive, optimizer.init(trainable), ascent.init(adaptive))
 
     def chunk(state, data, points):
@@ -370,44 +376,16 @@ def fit_by_pinn(
     wall = time.perf_counter() - start
     trainable, quasi_steps = state[0], 0
     if settings.lbfgs_steps:
-        quasi = lbfgs(settings.lbfgs_memory)
-        fixed = draw_points()
-
-        def quasi_chunk(carry, adaptive, data, points):
-            def objective(p):
-                return total_loss(p, adaptive, data, points)[0]
-
-            value_and_grad = optax.value_and_grad_from_state(objective)
-
-            def step(carry, _):
-                p, s = carry
-                value, grads = value_and_grad(p, state=s)
-                updates, s = quasi.update(grads, s, p, value=value, grad=grads, value_fn=objective)
-                return (optax.apply_updates(p, updates), s), None
-
-            carry, _ = jax.lax.scan(step, carry, None, length=settings.lbfgs_chunk)
-            return carry, total_loss(carry[0], adaptive, data, points)[1]
-
-        carry = (trainable, quasi.init(trainable))
-        begin = time.perf_counter()
-        run = jax.jit(quasi_chunk).lower(carry, state[1], windows, fixed).compile()
-        compile_seconds += time.perf_counter() - begin
-        begin = time.perf_counter()
-        while quasi_steps < settings.lbfgs_steps:
-            new, terms = run(carry, state[1], windows, fixed)
-            rho = np.asarray(new[0][1])
-            seconds = wall + time.perf_counter() - begin
-            value = record(done + quasi_steps + settings.lbfgs_chunk, seconds, terms, rho, "lbfgs")
-            if not np.isfinite(value):  # a failed line search: keep the last finite iterate
-                history.pop()
-                break
-            carry, loss, quasi_steps = new, value, quasi_steps + settings.lbfgs_chunk
-            change = np.max(np.abs(np.exp(rho - previous) - 1.0))
-            previous = rho
-            if change < settings.tolerance:
-                break
-        wall += time.perf_counter() - begin
-        trainable = carry[0]
+        trainable, quasi_steps, quasi_loss, seconds, compiling = lbfgs_stage(
+            total_loss,
+            trainable,
+            (state[1], windows, draw_points()),
+            settings,
+            lambda k, seconds, terms, rho: record(done + k, wall + seconds, terms, rho, "lbfgs"),
+            previous,
+        )
+        wall, compile_seconds = wall + seconds, compile_seconds + compiling
+        loss = quasi_loss if quasi_steps else loss
 
     def predict_states(t):
         """States ``[W, N, 8]`` at times ``t [W, N]`` (for the state errors of table T2)."""
@@ -428,6 +406,7 @@ def fit_by_pinn(
         wall_seconds=wall,
         compile_seconds=compile_seconds,
         history=history,
+        adaptive_weights=np.asarray(state[1]),  # λ [W, M, channels] of the data term
         settings=asdict(settings),
         predict_states=predict_states,
         formulae=surrogates,
