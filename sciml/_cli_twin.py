@@ -45,6 +45,12 @@ def add_twin_commands(sub) -> None:
         default=0,
         help="L-BFGS iterations after Adam: pinn-* (Step 5's option) or multi-stage stage 3 (0)",
     )
+    fit.add_argument(
+        "--fixed-weights",
+        action="store_true",
+        help="pinn-*: hold the data term's point weights at 1 (on noisy data the self-adaptive "
+        "weights chase the noise)",
+    )
     fit.add_argument("--operators", help="folder of the actuator DeepONets (pinn-v1)")
     fit.add_argument("--surrogates", help="folder of the formula surrogates (pinn-v2)")
     fit.add_argument(
@@ -172,6 +178,7 @@ def _twin_fit(args) -> None:
         steps=args.steps,
         stage1_steps=args.stage1_steps,
         lbfgs_steps=args.lbfgs_steps,
+        fixed_weights=args.fixed_weights,
         operators=args.operators,
         body=None if args.body is None else args.body.split(","),
         source=args.source,

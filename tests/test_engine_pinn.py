@@ -286,7 +286,9 @@ def test_cli_fits_with_a_pinn_and_writes_its_history(scenario, tmp_path, capsys)
     sim.write_scenario(path, scenario)
     out = tmp_path / "fit"
     argv = ["twin", "fit", str(path), "--window", "4", "--method", "pinn-v1-exact"]
-    assert cli.main([*argv, "--steps", "500", "--lbfgs-steps", "20", "--out", str(out)]) == 0
+    budget = ["--steps", "500", "--lbfgs-steps", "20", "--fixed-weights"]
+    assert cli.main([*argv, *budget, "--out", str(out)]) == 0
+    assert json.loads((out / "config.json").read_text())["fixed_weights"] is True
     result = json.loads((out / "result.json").read_text())
     assert result["method"] == "pinn-v1-exact" and result["sigma"] is None
     assert result["lbfgs_steps"] == 20
@@ -304,6 +306,7 @@ def test_cli_fits_with_a_pinn_and_writes_its_history(scenario, tmp_path, capsys)
         (["fit", "{file}", "--method", "pinn-v0", "--steps", "0"], "need steps >= chunk >= 1"),
         (["fit", "{file}", "--lbfgs-steps", "-1"], "need lbfgs_steps >= 0, got -1"),
         (["fit", "{file}", "--lbfgs-steps", "5"], "apply to the PINN methods and multi-stage"),
+        (["fit", "{file}", "--fixed-weights"], "fixed data weights apply to the PINN methods"),
         (["fit", "{file}", "--method", "pinn-v1", "--operators", "{tmp}/none"], "no trained egr"),
         (["actuators", "--actuator", "egr,fuel"], "unknown actuator 'fuel'"),
         (["actuators", "--step-share", "1.5"], "--step-share must lie in [0, 1]"),

@@ -106,6 +106,7 @@ def fit(
     steps: int | None = None,
     stage1_steps: int = 2000,
     lbfgs_steps: int = 0,
+    fixed_weights: bool = False,
     operators: Path | str | None = None,
     body: Path | str | list | None = None,
     source: Path | str | None = None,
@@ -116,7 +117,8 @@ def fit(
 
         ``steps`` is the PINNs' Adam budget (50,000) or multi-stage's stage 2 (5000), after
         ``stage1_steps`` with θ frozen at the source's estimate; ``lbfgs_steps`` L-BFGS
-        iterations after Adam (Step 5's option; multi-stage's stage 3); ``operators``
+        iterations after Adam (Step 5's option; multi-stage's stage 3); ``fixed_weights`` holds
+        the PINN data term's self-adaptive weights at 1; ``operators``
         the folder of the trained actuator DeepONets (``sciml twin actuators``) that ``pinn-v1`` and
         V1/V2 sources need; ``surrogates`` the folder of ``sciml twin surrogates`` (``pinn-v2``, V2
         sources); ``body`` the folder of ``sciml twin pretrain`` (few-shot), or several folders
@@ -130,6 +132,8 @@ def fit(
         raise ValueError(f"need lbfgs_steps >= 0, got {lbfgs_steps}")
     if lbfgs_steps and method not in (*PINN_VARIANTS, "multi-stage"):
         raise ValueError(f"L-BFGS steps apply to the PINN methods and multi-stage, not {method}")
+    if fixed_weights and method not in PINN_VARIANTS:
+        raise ValueError(f"fixed data weights apply to the PINN methods, not {method}")
     params = EngineParameters()
     trained, settings, bodies, source_fit, formulae = None, None, [], None, None
     # everything is checked here, before the run directory is written
@@ -141,6 +145,7 @@ def fit(
             chunk=max(1, min(500, steps)),
             lbfgs_steps=lbfgs_steps,
             lbfgs_chunk=max(1, min(100, lbfgs_steps)),
+            self_adaptive=not fixed_weights,
         )
     if method == "few-shot":
         if body is None:
@@ -181,7 +186,7 @@ def fit(
     }
     if method != "simulation":
         config.update(steps=steps, operators=None if operators is None else str(operators))
-        config.update(lbfgs_steps=lbfgs_steps)
+        config.update(lbfgs_steps=lbfgs_steps, fixed_weights=fixed_weights)
         config.update(surrogates=None if surrogates is None else str(surrogates))
     if method == "few-shot":
         config.update(body=[str(b) for b in folders], dropout_masks=dropout_masks)

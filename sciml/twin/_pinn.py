@@ -19,8 +19,10 @@ affine map :math:`y = c + s\,z` of the raw network output around its scale. The 
 
 ODE residuals in 1/s (states over their scales :func:`physics.engines.state_scale`), the
 algebraic x_r/T_1 residual of the fixed-point map F, the data term with self-adaptive point
-weights λ (McClenny & Braga-Neto: initialised at 1, mask λ², trained by gradient ascent), and the
-initial term (measured states at their first sample, V0's actuators at their closed-form values).
+weights λ (McClenny & Braga-Neto: initialised at 1, mask λ², trained by gradient ascent; held at
+1 with ``self_adaptive=False``, since on noisy data the ascent raises λ where the noise is
+largest), and the initial term (measured states at their first sample, V0's actuators at their
+closed-form values).
 Collocation: the 100 Hz grid, random points resampled every ``resample_every`` steps, and
 points within ±0.3 s of each command change. Adam with the rate decaying exponentially from 1e-3
 to 1e-4; stop when θ̂ changes by less than ``tolerance`` (relative) over one chunk of steps.
