@@ -5,7 +5,7 @@ parallelism over a device mesh, on one process or several (``jax.distributed``).
 from sciml.train._bfgs import bfgs, scale_by_bfgs, warm_start
 from sciml.train._checkpoint import Checkpoints
 from sciml.train._distributed import initialize, process_share
-from sciml.train._lbfgs import lbfgs, make_lbfgs_step, minimize_lbfgs
+from sciml.train._lbfgs import lbfgs, lbfgs_iteration, make_lbfgs_step, minimize_lbfgs
 from sciml.train._levenberg_marquardt import blocked_normal_equations, levenberg_marquardt
 from sciml.train._loop import FitResult, TrainingDiverged, fit
 from sciml.train._metrics_log import MetricsLog
@@ -34,6 +34,7 @@ __all__ = [
     "global_batch",
     "initialize",
     "lbfgs",
+    "lbfgs_iteration",
     "levenberg_marquardt",
     "make_lbfgs_step",
     "make_train_step",

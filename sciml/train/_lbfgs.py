@@ -37,6 +37,22 @@ def lbfgs(memory_size: int = 50) -> optax.GradientTransformationExtraArgs:
     return strongly_typed(optax.lbfgs(memory_size=memory_size))
 
 
+def lbfgs_iteration(optimizer: optax.GradientTransformationExtraArgs, objective: Callable):
+    """``iterate(params, state) -> (params, state, value, grads)``: one quasi-Newton step on the
+    deterministic ``objective(params)``, reusing the value and gradient its line search left in
+    ``state``; ``value`` and ``grads`` are those at the incoming ``params``."""
+    value_and_grad = optax.value_and_grad_from_state(objective)
+
+    def iterate(params, state):
+        value, grads = value_and_grad(params, state=state)
+        updates, state = optimizer.update(
+            grads, state, params, value=value, grad=grads, value_fn=objective
+        )
+        return optax.apply_updates(params, updates), state, value, grads
+
+    return iterate
+
+
 def make_lbfgs_step(
     loss_fn: LossFn,
     optimizer: optax.GradientTransformationExtraArgs,
@@ -58,14 +74,10 @@ def make_lbfgs_step(
         def objective(params):
             return loss_fn(params, batch, state.key, state.weights)[0]
 
-        value_and_grad = optax.value_and_grad_from_state(objective)
+        iterate = lbfgs_iteration(optimizer, objective)
 
         def body(carry: TrainState, _):
-            value, grads = value_and_grad(carry.params, state=carry.opt_state)
-            updates, opt_state = optimizer.update(
-                grads, carry.opt_state, carry.params, value=value, grad=grads, value_fn=objective
-            )
-            params = optax.apply_updates(carry.params, updates)
+            params, opt_state, value, grads = iterate(carry.params, carry.opt_state)
             metrics = {"loss": value, "grad_norm": optax.tree.norm(grads)}
             return carry.replace(step=carry.step + 1, params=params, opt_state=opt_state), metrics
 
@@ -80,19 +92,16 @@ def minimize_lbfgs(objective: Callable, params, steps: int, *, keep_best: bool =
     iteration's step). ``keep_best`` returns the parameters of the lowest finite objective seen
     instead of the last: past convergence, float32 line searches can wander uphill."""
     optimizer = lbfgs()
-    value_and_grad = optax.value_and_grad_from_state(objective)
+    iterate = lbfgs_iteration(optimizer, objective)
 
     def step(carry, _):
         p, state, best, best_value = carry
-        value, grads = value_and_grad(p, state=state)
-        if keep_best:
+        new, state, value, _ = iterate(p, state)
+        if keep_best:  # ``value`` belongs to ``p``, the iterate before this step
             better = jnp.isfinite(value) & (value < best_value)
             best = jax.tree.map(lambda b, q: jnp.where(better, q, b), best, p)
             best_value = jnp.where(better, value, best_value)
-        updates, state = optimizer.update(
-            grads, state, p, value=value, grad=grads, value_fn=objective
-        )
-        return (optax.apply_updates(p, updates), state, best, best_value), value
+        return (new, state, best, best_value), value
 
     @jax.jit
     def run(p):

@@ -11,9 +11,8 @@ import time
 
 import jax
 import numpy as np
-import optax
 
-from sciml.train import lbfgs
+from sciml.train import lbfgs, lbfgs_iteration
 
 
 def lbfgs_stage(total_loss, trainable, args, settings, record, previous):
@@ -30,13 +29,11 @@ def lbfgs_stage(total_loss, trainable, args, settings, record, previous):
         def objective(p):
             return total_loss(p, *args)[0]
 
-        value_and_grad = optax.value_and_grad_from_state(objective)
+        iterate = lbfgs_iteration(quasi, objective)
 
         def step(carry, _):
-            p, s = carry
-            value, grads = value_and_grad(p, state=s)
-            updates, s = quasi.update(grads, s, p, value=value, grad=grads, value_fn=objective)
-            return (optax.apply_updates(p, updates), s), None
+            p, s, _, _ = iterate(*carry)
+            return (p, s), None
 
         carry, _ = jax.lax.scan(step, carry, None, length=settings.lbfgs_chunk)
         return carry, total_loss(carry[0], *args)[1]
