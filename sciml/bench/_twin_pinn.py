@@ -374,7 +374,7 @@ def _coverage(spread: dict, truth: dict) -> dict:
 def figure(path: Path, rows: list[dict]) -> None:
     """F3: the largest parameter error against online wall time, per strategy and noise level
     (observation set O1)."""
-    fig = Figure(figsize=(9, 4.5), layout="constrained")
+    fig = Figure(figsize=(10, 5), layout="constrained")
     ax = fig.subplots()
     palette = matplotlib.colormaps["tab20"]  # one colour per strategy (more than ten)
     # one colour per strategy; solid on clean data, dashed at 1 %, dotted at 3 % (hollow markers)
@@ -382,7 +382,8 @@ def figure(path: Path, rows: list[dict]) -> None:
     rows = [r for r in rows if r.get("observe", "O1") == "O1"]
     for row in sorted(rows, key=lambda r: (METHODS.index(r["method"]), r["noise"])):
         label = f"{row['method']}, noise {row['noise']:.0%}"
-        colour = palette(METHODS.index(row["method"]) % palette.N)
+        index = 2 * METHODS.index(row["method"])  # the dark shades first, then the light ones
+        colour = palette(index % palette.N + index // palette.N)
         noisy = row["noise"] > 0
         if row["history"]:
             t = [h["seconds"] for h in row["history"]]
@@ -394,7 +395,7 @@ def figure(path: Path, rows: list[dict]) -> None:
     ax.axhline(5.0, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("online wall time (s)")
     ax.set_ylabel("max parameter error (%)")
-    fig.legend(fontsize=7, loc="outside right upper")
+    fig.legend(fontsize=7, loc="outside right upper", ncols=2)
     _io.atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
 
 
