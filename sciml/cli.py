@@ -62,8 +62,11 @@ def _bench(args) -> None:
     out = Path(args.out or f"runs/bench/{args.suite}")
     benchmarks.check(args.suite, only, args.quick, out=out / "runs")
     environment = _io.environment()
+    deviations = benchmarks.DEVIATIONS.get(args.suite)
     _io.write_json(
-        out / "config.json", {"command": f"bench {args.suite}", "quick": args.quick, **environment}
+        out / "config.json",
+        {"command": f"bench {args.suite}", "quick": args.quick, **environment}
+        | ({"deviations": deviations} if deviations else {}),
     )
     start = time.perf_counter()
     rows = benchmarks.SUITES[args.suite](quick=args.quick, out=out / "runs", only=only)

@@ -112,6 +112,19 @@ def test_bench_writes_rows_and_report_fills_the_readme(tmp_path, capsys):
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporary files
 
 
+def test_bench_config_records_the_suites_deviations_from_its_protocol(tmp_path, monkeypatch):
+    from sciml import bench
+
+    monkeypatch.setitem(bench.SUITES, "twin_pinn", lambda quick, out, only: [])
+    monkeypatch.setattr(bench, "table", lambda suite, rows: "")
+    assert cli.main(["bench", "twin_pinn", "--out", str(tmp_path / "run")]) == 0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["deviations"] == bench.DEVIATIONS["twin_pinn"]
+    assert all(isinstance(why, str) and why for why in config["deviations"].values())
+    assert cli.main(["bench", "convergence", "--quick", "--out", str(tmp_path / "other")]) == 0
+    assert "deviations" not in json.loads((tmp_path / "other" / "config.json").read_text())
+
+
 def test_pinn_table_gives_mean_and_std_over_seeds():
     from sciml.bench import pinn_table
 
