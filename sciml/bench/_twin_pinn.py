@@ -55,12 +55,15 @@ LBFGS = {"V1-exact-lbfgs": 10_000, "multi-stage-lbfgs": 3000, "V1-noSA-lbfgs": 1
 """L-BFGS iterations after Adam: Step 5's option (2000) run on to 10 000 on V1-exact and
 V1-noSA, and Step 7's optional stage 3 (the protocol's 500) run on to 3000; the history holds
 θ̂ every 100 iterations. V1-noSA-lbfgs runs on all four settings, the others on clean O1 only."""
-RESTRICTED = EPISTEMIC | {m: (("O1", 0.0),) for m in ("V1-exact-lbfgs", "multi-stage-lbfgs")}
-RESTRICTED["few-shot-lab32"] = (("O1", 0.0), ("O1", 0.01), ("O1", 0.03))  # one body for all three
-ENSEMBLE = 5
-DROPOUT, MASKS = 0.05, 100
 SETTINGS = (("O1", 0.0), ("O1", 0.01), ("O1", 0.03), ("O2", 0.0))
 """(observation set, noise) per strategy: T1's noise levels on O1; O2 also measures W_egr."""
+RESTRICTED = (
+    EPISTEMIC
+    | {m: (("O1", 0.0),) for m in ("V1-exact-lbfgs", "multi-stage-lbfgs")}
+    | {"few-shot-lab32": SETTINGS[:3]}  # O1 only: one body for the three noise levels
+)
+ENSEMBLE = 5
+DROPOUT, MASKS = 0.05, 100
 OPERATORS = Path("benchmarks/results/twin_actuators/operators")
 """Where ``sciml bench twin_actuators`` leaves the trained DeepONets that V1 and V2 use."""
 SURROGATES = Path("benchmarks/results/twin_surrogates/surrogates")
@@ -68,7 +71,7 @@ SURROGATES = Path("benchmarks/results/twin_surrogates/surrogates")
 LAB_RUNS = {"few-shot": 8, "few-shot-lab32": 32}
 """Lab runs of the test cycle for the few-shot body (θ_k within ±30 % of nominal), two windows
 each: 8 runs (16 heads) for few-shot and its ensemble and dropout bodies; the protocol's 32 runs
-cost 4x the pre-training on 2 CPU cores, so only ``few-shot-lab32`` has them."""
+cost 4.8x the pre-training time on 2 CPU cores, so only ``few-shot-lab32`` has them."""
 PRETRAINING_STEPS = 20_000
 FIELD_HEALTH = (0.95, 1.2, 0.8, 0.9)
 """k = θ_field/θ_lab of the multi-stage source, per unknown: Step 10's H5 (A_egr,max × 0.8 with
@@ -157,7 +160,7 @@ def twin_pinn_rows(quick: bool = False, out=None, only=None) -> list[dict]:
                     jnp.asarray(fit.initial_states), dense
                 )
                 extra = {"steps": fit.steps, "history": []}
-            elif method in ("few-shot", "few-shot-lab32"):
+            elif method in LAB_RUNS:
                 lab = observe, LAB_RUNS[method]
                 if lab not in labs:  # offline, once per suite run: the lab set and body
                     labs[lab] = _pretrain_body(
