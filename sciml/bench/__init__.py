@@ -32,6 +32,7 @@ from sciml.bench._twin_actuators import twin_actuator_rows, twin_actuator_table
 from sciml.bench._twin_pinn import DEVIATIONS as TWIN_PINN_DEVIATIONS
 from sciml.bench._twin_pinn import task_names as twin_pinn_tasks
 from sciml.bench._twin_pinn import twin_pinn_rows, twin_pinn_table
+from sciml.bench._twin_surrogates import DEVIATIONS as TWIN_SURROGATE_DEVIATIONS
 from sciml.bench._twin_surrogates import check_partial as check_surrogate_store
 from sciml.bench._twin_surrogates import task_names as twin_surrogate_tasks
 from sciml.bench._twin_surrogates import twin_surrogate_rows, twin_surrogate_table
@@ -66,7 +67,7 @@ SUITES = {
     "multi_domain_devices": device_rows,
 }
 
-DEVIATIONS = {"twin_pinn": TWIN_PINN_DEVIATIONS}
+DEVIATIONS = {"twin_pinn": TWIN_PINN_DEVIATIONS, "twin_surrogates": TWIN_SURROGATE_DEVIATIONS}
 """Per suite, where it departs from its protocol and why (into the suite's config.json)."""
 
 

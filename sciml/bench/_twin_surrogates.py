@@ -18,6 +18,14 @@ from sciml.twin._surrogates import (
 
 ACCEPTANCE = 1e-3
 NOISE = (0.0, 0.01, 0.03)
+POINTS = 20_000  # protocol Step 4b
+# η_tm's c_m ramp (0 to 1.4 over 28 rad/s, the bottom 0.4 % of the box's ω_t) is sampled by
+# ~440 of 20 000 points and its held-out error (1.7e-3) is generalisation there, not optimisation
+MORE_POINTS = {"eta_tm": 40_000}
+DEVIATIONS = {
+    "eta_tm points": f"{MORE_POINTS['eta_tm']} Latin-hypercube points instead of {POINTS}: "
+    "its held-out error at 2e4 (1.7e-3) sat at the c_m ramp, sampled by ~440 points",
+}
 
 
 def task_names(quick: bool = False) -> list[str]:
@@ -53,11 +61,15 @@ def twin_surrogate_rows(quick: bool = False, out=None, only=None) -> list[dict]:
             names = tuple(n for n in Formulae._fields if f"{n}-noise{noise:g}" in tasks)
             if not names:
                 continue
-            trained, metrics = train_surrogates(
-                scenarios, params, noise=noise, names=names,
-                points=2000 if quick else 20_000, steps=1000 if quick else 100_000,
-                lbfgs_steps=100 if quick else 3000, lm_steps=3 if quick else 60,
-            )  # fmt: skip
+            trained, metrics = {}, {}
+            for name in names:  # one at a time: the point count is per formula
+                t, m = train_surrogates(
+                    scenarios, params, noise=noise, names=(name,),
+                    points=2000 if quick else MORE_POINTS.get(name, POINTS),
+                    steps=1000 if quick else 100_000,
+                    lbfgs_steps=100 if quick else 3000, lm_steps=3 if quick else 60,
+                )  # fmt: skip
+                trained, metrics = trained | t, metrics | m
             if noise == 0.0:  # the set V2 uses
                 save_surrogates(where, Formulae(**(stored | trained)), meta | metrics)
             for name, m in metrics.items():
@@ -82,10 +94,11 @@ def _stored(where: Path) -> tuple[dict, dict]:
 
 def twin_surrogate_table(rows: list[dict]) -> str:
     lines = [
-        "| formula | inputs | box (1st-99th percentile of the lab) | training noise | Adam steps "
+        "| formula | inputs | box (1st-99th percentile of the lab) | points | training noise "
+        "| Adam steps "
         "| L-BFGS steps | LM steps | training s | rel L2 (clean, held out) | max abs error "
         "| rel L2 on the lab trajectories | < 1e-3? |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in sorted(rows, key=lambda r: (r["noise"], Formulae._fields.index(r["formula"]))):
         box = ", ".join(
@@ -93,7 +106,8 @@ def twin_surrogate_table(rows: list[dict]) -> str:
                                                           strict=True)
         )  # fmt: skip
         lines.append(
-            f"| {r['formula']} | {', '.join(r['inputs'])} | {box} | {100 * r['noise']:g} % | "
+            f"| {r['formula']} | {', '.join(r['inputs'])} | {box} | {r['points']} | "
+            f"{100 * r['noise']:g} % | "
             f"{r['steps']} | {r.get('lbfgs_steps', 0)} | {r.get('lm_steps', 0)} | "
             f"{r['train_seconds']:.0f} | "
             f"{r['rel_l2_test']:.3g} | "
