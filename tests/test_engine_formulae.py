@@ -14,6 +14,7 @@ from flax import linen as nn
 
 from pdes import engines as sim
 from physics import engines as E
+from sciml.bench import _twin_surrogates as surrogate_bench
 from sciml.bench._twin_surrogates import _stored
 from sciml.models import MLP
 from sciml.twin import PinnSettings, cut_window, fit_by_pinn, load_actuator_operator
@@ -113,6 +114,29 @@ def test_a_partial_surrogate_run_keeps_the_stored_weights_bit_for_bit(tmp_path):
     for got, expected in leaves:
         assert got.dtype == np.float64
         np.testing.assert_array_equal(got, expected)
+
+
+def test_the_surrogate_bench_trains_each_formula_on_its_own_point_count(monkeypatch, tmp_path):
+    """The recorded deviation: η_tm on 4·10⁴ points, the others on the protocol's 2·10⁴; and a
+    clean run stores every formula it trained."""
+    calls = {}
+
+    def train(scenarios, params, *, names, points, **settings):
+        (name,) = names  # one formula per call
+        calls[name] = points
+        metrics = {"rel_l2_test": 0.0, "noise": settings["noise"]}
+        return {name: name}, {name: metrics}
+
+    stored = {}
+    monkeypatch.setattr(surrogate_bench, "lab_scenarios", lambda *a: [])
+    monkeypatch.setattr(surrogate_bench, "train_surrogates", train)
+    monkeypatch.setattr(surrogate_bench, "save_surrogates", lambda w, f, m: stored.update(m))
+    only = [f"{n}-noise0" for n in E.Formulae._fields]
+    rows = surrogate_bench.twin_surrogate_rows(out=tmp_path / "runs", only=only)
+    assert calls == {n: 40_000 if n == "eta_tm" else 20_000 for n in E.Formulae._fields}
+    assert surrogate_bench.DEVIATIONS["eta_tm points"].startswith("40000 ")
+    assert sorted(stored) == sorted(E.Formulae._fields)
+    assert [r["formula"] for r in rows] == list(E.Formulae._fields)
 
 
 def test_boxes_refuse_inputs_that_do_not_vary():
