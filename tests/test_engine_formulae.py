@@ -116,14 +116,14 @@ def test_a_partial_surrogate_run_keeps_the_stored_weights_bit_for_bit(tmp_path):
         np.testing.assert_array_equal(got, expected)
 
 
-def test_the_surrogate_bench_trains_each_formula_on_its_own_point_count(monkeypatch, tmp_path):
-    """The recorded deviation: η_tm on 4·10⁴ points, the others on the protocol's 2·10⁴; and a
-    clean run stores every formula it trained."""
+def test_the_surrogate_bench_refines_eta_tm_only(monkeypatch, tmp_path):
+    """The recorded deviation: η_tm gets 2000 residual-refined points on top of the protocol's
+    2·10⁴, the others none; and a clean run stores every formula it trained."""
     calls = {}
 
-    def train(scenarios, params, *, names, points, **settings):
+    def train(scenarios, params, *, names, points, refine, **settings):
         (name,) = names  # one formula per call
-        calls[name] = points
+        calls[name] = (points, refine)
         metrics = {"rel_l2_test": 0.0, "noise": settings["noise"]}
         return {name: name}, {name: metrics}
 
@@ -133,8 +133,8 @@ def test_the_surrogate_bench_trains_each_formula_on_its_own_point_count(monkeypa
     monkeypatch.setattr(surrogate_bench, "save_surrogates", lambda w, f, m: stored.update(m))
     only = [f"{n}-noise0" for n in E.Formulae._fields]
     rows = surrogate_bench.twin_surrogate_rows(out=tmp_path / "runs", only=only)
-    assert calls == {n: 40_000 if n == "eta_tm" else 20_000 for n in E.Formulae._fields}
-    assert surrogate_bench.DEVIATIONS["eta_tm points"].startswith("40000 ")
+    assert calls == {n: (20_000, 2000 if n == "eta_tm" else 0) for n in E.Formulae._fields}
+    assert "eta_tm refinement" in surrogate_bench.DEVIATIONS
     assert sorted(stored) == sorted(E.Formulae._fields)
     assert [r["formula"] for r in rows] == list(E.Formulae._fields)
 
