@@ -82,6 +82,21 @@ def test_a_surrogate_learns_a_formula_and_round_trips(x64, scenario, tmp_path):
     assert meta["eta_c"]["rel_l2_test"] == metrics["rel_l2_test"]
 
 
+def test_residual_refinement_puts_points_where_the_error_is(x64):
+    """A ramp 1/25 wide (like η_tm's c_m ramp, 0.4 % of its box) that a uniform hypercube of 200
+    points samples with 8: with the same budget, 40 refined points (the worst of 2000 fresh
+    candidates after L-BFGS) cut the largest held-out error, which sits at the ramp's kinks."""
+
+    def ramp(x):
+        return np.clip(25.0 * (x - 0.6), 0.0, 1.0) + 0.3 * x
+
+    settings = dict(points=200, steps=1000, batch=200, lbfgs_steps=100, lm_steps=10)
+    _, uniform = train_surrogate(ramp, [0.0], [1.0], refine=0, **settings)
+    _, refined = train_surrogate(ramp, [0.0], [1.0], refine=40, **settings)
+    assert refined["refine"] == 40
+    assert refined["max_abs_error_test"] < 0.7 * uniform["max_abs_error_test"]
+
+
 def test_the_levenberg_marquardt_polish_solves_least_squares_over_padded_blocks(x64):
     """With a model linear in its weights (one dense layer) the polish must land on the
     least-squares solution of the 1500 points themselves: they fill two blocks of 1000, so the
@@ -116,14 +131,14 @@ def test_a_partial_surrogate_run_keeps_the_stored_weights_bit_for_bit(tmp_path):
         np.testing.assert_array_equal(got, expected)
 
 
-def test_the_surrogate_bench_refines_eta_tm_only(monkeypatch, tmp_path):
-    """The recorded deviation: η_tm gets 2000 residual-refined points on top of the protocol's
-    2·10⁴, the others none; and a clean run stores every formula it trained."""
+def test_the_surrogate_bench_gives_eta_tm_its_own_budget(monkeypatch, tmp_path):
+    """The recorded deviation: η_tm on 4·10⁴ points with 160 LM trials, the others on the
+    protocol's 2·10⁴ with 60; and a clean run stores every formula it trained."""
     calls = {}
 
-    def train(scenarios, params, *, names, points, refine, **settings):
+    def train(scenarios, params, *, names, points, lm_steps, **settings):
         (name,) = names  # one formula per call
-        calls[name] = (points, refine)
+        calls[name] = (points, lm_steps)
         metrics = {"rel_l2_test": 0.0, "noise": settings["noise"]}
         return {name: name}, {name: metrics}
 
@@ -133,8 +148,9 @@ def test_the_surrogate_bench_refines_eta_tm_only(monkeypatch, tmp_path):
     monkeypatch.setattr(surrogate_bench, "save_surrogates", lambda w, f, m: stored.update(m))
     only = [f"{n}-noise0" for n in E.Formulae._fields]
     rows = surrogate_bench.twin_surrogate_rows(out=tmp_path / "runs", only=only)
-    assert calls == {n: (20_000, 2000 if n == "eta_tm" else 0) for n in E.Formulae._fields}
-    assert "eta_tm refinement" in surrogate_bench.DEVIATIONS
+    budgets = {n: (40_000, 160) if n == "eta_tm" else (20_000, 60) for n in E.Formulae._fields}
+    assert calls == budgets
+    assert "eta_tm points and LM trials" in surrogate_bench.DEVIATIONS
     assert sorted(stored) == sorted(E.Formulae._fields)
     assert [r["formula"] for r in rows] == list(E.Formulae._fields)
 
