@@ -25,8 +25,9 @@ LM_STEPS = 60
 # residual-refined points 1.7e-3; the LM polish keeps lowering it slowly (1.0e-3 after 100)
 SETTINGS = {"eta_tm": {"points": 40_000, "lm_steps": 160}}
 DEVIATIONS = {
-    "eta_tm points and LM trials": "40000 Latin-hypercube points and 160 LM trials instead of "
-    f"{POINTS} and {LM_STEPS}: its error at c_m's ramp missed 1e-3 with the protocol's budget",
+    "eta_tm points and LM trials": f"{SETTINGS['eta_tm']['points']} Latin-hypercube points and "
+    f"{SETTINGS['eta_tm']['lm_steps']} LM trials instead of {POINTS} and {LM_STEPS}: its error "
+    "at c_m's ramp missed 1e-3 with the protocol's budget",
 }
 
 
